@@ -1,0 +1,265 @@
+"""One document through the stages: extract → normalize → check → rows of the contract."""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from budgetpdf import __version__
+from budgetpdf.model import DocumentResult, Row
+from check.engine import run_checks
+from extract.layout import TextLine
+from extract.pdf import PageLayout, read_pages
+from extract.stream import infer_grid
+from normalize.frame import TableFrame, build_frame
+from normalize.metadata import read_metadata
+from normalize.numbers import to_yuan
+from normalize.schema import OTHER
+from normalize.segment import Fragment, TableSegment, describe, segment_page
+from normalize.text import squash
+
+PDF_MAGIC = b"%PDF"
+
+
+class InputError(Exception):
+    """A file that cannot be read as a PDF; the message says why in one line."""
+
+
+def file_identity(path: Path) -> tuple[str, int]:
+    data = path.read_bytes()
+    return hashlib.sha256(data).hexdigest(), len(data)
+
+
+@dataclass(slots=True)
+class _Reader:
+    """Walks the pages once, stitching fragments into tables as it goes."""
+
+    segments: list[TableSegment] = field(default_factory=list)
+    lines: list[TextLine] = field(default_factory=list)
+    pages: int = 0
+    blank_pages: int = 0
+    unmapped_glyphs: int = 0
+    _open: TableSegment | None = None
+
+    def read(self, page: PageLayout) -> None:
+        self.pages += 1
+        self.lines.extend(page.lines)
+        self.unmapped_glyphs += page.unmapped_glyphs
+        if not page.chars:
+            self.blank_pages += 1
+            self._open = None
+            return
+        for title, fragment in segment_page(page):
+            if title is None:
+                self._continue(page, fragment)
+            else:
+                self._start(page, title, fragment)
+
+    def _start(self, page: PageLayout, title, fragment: Fragment) -> None:
+        table_top = fragment.grid.ys[0] if fragment.grid else fragment.region[1] + 60
+        label, unit, unit_name = describe(page, title, table_top)
+        if self._open and self._open.fragments and self._open.fragments[-1].title is title:
+            segment = self._open  # a second grid under the same title
+        else:
+            segment = TableSegment(title.spec, title.text, label, unit, unit_name)
+            self.segments.append(segment)
+        if fragment.grid is None:
+            fragment.grid = infer_grid(page, _below_context(page, fragment), None)
+        if fragment.grid is not None:
+            segment.fragments.append(fragment)
+        self._open = segment
+
+    def _continue(self, page: PageLayout, fragment: Fragment) -> None:
+        previous = self._open
+        last = previous.fragments[-1] if previous and previous.fragments else None
+        continues = last is not None and last.page == page.number - 1
+        if fragment.grid is None:
+            if not continues or last.grid is None or last.grid.ruled:
+                return
+            fragment.grid = infer_grid(page, fragment.region, last.grid)
+            if fragment.grid is None:
+                return
+        if continues and fragment.grid.n_cols == last.grid.n_cols:
+            previous.fragments.append(fragment)
+            return
+        if fragment.grid.ruled:
+            segment = TableSegment(OTHER, "", None, None, None, [fragment])
+            self.segments.append(segment)
+            self._open = segment
+
+
+def _below_context(page: PageLayout, fragment: Fragment) -> tuple[float, float, float, float]:
+    """A titled region without ruling, less the label/unit lines printed under the title."""
+    x0, top, x1, bottom = fragment.region
+    for line in page.lines:
+        if top - 1 <= line.top < bottom and _is_context_line(line):
+            top = max(top, line.bottom)
+    return (x0, top, x1, bottom)
+
+
+def _is_context_line(line: TextLine) -> bool:
+    from normalize.segment import context, find_label
+
+    s = squash(line.text)
+    return bool(context().unit.search(s) or find_label(s) and len(s) < 20)
+
+
+def _doc_unit(segments: list[TableSegment]) -> str | None:
+    units = Counter(s.unit for s in segments if s.unit)
+    return units.most_common(1)[0][0] if units else None
+
+
+def _table_row(doc_id: str, seg: TableSegment, frame: TableFrame, unit: str | None) -> Row:
+    return {
+        "doc_id": doc_id,
+        "table_id": seg.spec.id,
+        "table_name": seg.spec.name or squash(seg.title_raw),
+        "table_code": seg.table_code,
+        "title_raw": seg.title_raw,
+        "unit": unit,
+        "unit_name": seg.unit_name,
+        "page_first": frame.pages[0] if frame.pages else None,
+        "page_last": frame.pages[-1] if frame.pages else None,
+        "rows": frame.rows,
+        "columns": frame.columns,
+        "facts": len(frame.records),
+    }
+
+
+def _fact_rows(doc_id: str, seg: TableSegment, frame: TableFrame, unit: str | None) -> list[Row]:
+    name = seg.spec.name or squash(seg.title_raw)
+    return [
+        {
+            "doc_id": doc_id,
+            "table_id": seg.spec.id,
+            "table_name": name,
+            "table_code": seg.table_code,
+            "section": r.section,
+            "row_no": r.row_no,
+            "item_code": r.classification.item_code,
+            "code_system": r.classification.code_system,
+            "code_level": r.classification.code_level,
+            "parent_code": r.classification.parent_code,
+            "item_name": r.item_name,
+            "item_raw": r.item_raw,
+            "column_name": r.column_name,
+            "column_id": r.column_id,
+            "value": r.value,
+            "unit": unit,
+            "amount_yuan": to_yuan(r.value, unit),
+            "page": r.page,
+            "unit_name": seg.unit_name,
+        }
+        for r in frame.records
+    ]
+
+
+def _document_row(path: Path, sha: str, size: int) -> Row:
+    return {
+        "doc_id": sha[:16],
+        "source": path.name,
+        "sha256": sha,
+        "bytes": size,
+        "pages": 0,
+        "publisher": None,
+        "fiscal_year": None,
+        "doc_kind": None,
+        "scope": None,
+        "unit_default": None,
+        "status": "failed",
+        "error": None,
+        "tables_found": 0,
+        "facts": 0,
+        "checks_failed": 0,
+        "seconds": 0.0,
+        "pipeline_version": __version__,
+    }
+
+
+def _open_error(path: Path, exc: Exception) -> str:
+    text = f"{type(exc).__name__}: {exc}".splitlines()[0][:200]
+    name = type(exc).__name__
+    if "Encrypt" in name or "password" in text.lower():
+        return "encrypted PDF: it needs a password to open; ask the publisher for an open copy"
+    return f"corrupt or truncated PDF, cannot be parsed ({text})"
+
+
+def process_document(path: Path) -> DocumentResult:
+    """Every contract row for one file. Never raises for a bad input: the documents row
+    says what went wrong."""
+    started = time.perf_counter()
+    sha, size = file_identity(path)
+    doc = _document_row(path, sha, size)
+    result = DocumentResult(doc)
+    try:
+        with path.open("rb") as fh:
+            if fh.read(1024).find(PDF_MAGIC) < 0:
+                raise InputError("not a PDF: the file does not start with %PDF")
+        reader = _Reader()
+        try:
+            for page in read_pages(path):
+                reader.read(page)
+        except InputError:
+            raise
+        except Exception as exc:  # pdfminer raises many unrelated types on broken files
+            raise InputError(_open_error(path, exc)) from exc
+        _fill(result, reader)
+    except InputError as exc:
+        doc.update(status="failed", error=str(exc))
+    doc["seconds"] = round(time.perf_counter() - started, 3)
+    return result
+
+
+def _fill(result: DocumentResult, reader: _Reader) -> None:
+    doc = result.document
+    doc["pages"] = reader.pages
+    if reader.pages == 0:
+        raise InputError("PDF has no pages")
+    if reader.blank_pages == reader.pages:
+        doc.update(
+            status="skipped",
+            error="image-only PDF: no text layer on any page (scanned); OCR is not available",
+        )
+        return
+    doc_id = doc["doc_id"]
+    unit_default = _doc_unit(reader.segments)
+    frames = []
+    for seg in reader.segments:
+        frame = build_frame(seg.spec, [f.grid for f in seg.fragments if f.grid is not None])
+        if seg.spec is OTHER and not frame.records:
+            continue
+        unit = None if seg.spec.unit == "none" else (seg.unit or unit_default)
+        frames.append((seg, frame))
+        result.tables.append(_table_row(doc_id, seg, frame, unit))
+        result.facts.extend(_fact_rows(doc_id, seg, frame, unit))
+    kinds = Counter(seg.spec.kind for seg, _ in frames if seg.spec.kind)
+    meta = read_metadata(reader.lines, kinds, [s.unit_name for s in reader.segments if s.unit_name])
+    doc.update(
+        publisher=meta.publisher,
+        fiscal_year=meta.fiscal_year,
+        doc_kind=meta.doc_kind,
+        scope=meta.scope,
+        unit_default=unit_default,
+        tables_found=sum(1 for seg, _ in frames if seg.spec is not OTHER),
+        facts=len(result.facts),
+    )
+    result.checks = run_checks(doc_id, result.facts, reader.lines)
+    doc["checks_failed"] = sum(1 for c in result.checks if not c["passed"])
+    if doc["tables_found"] == 0:
+        doc.update(status="skipped", error="no budget or final-account tables found in the text")
+    elif reader.blank_pages or reader.unmapped_glyphs:
+        doc.update(status="partial", error=_partial_reason(reader))
+    else:
+        doc["status"] = "ok"
+
+
+def _partial_reason(reader: _Reader) -> str:
+    parts = []
+    if reader.blank_pages:
+        parts.append(f"{reader.blank_pages} of {reader.pages} pages have no text layer (scanned)")
+    if reader.unmapped_glyphs:
+        parts.append(f"{reader.unmapped_glyphs} glyphs without Unicode mapping (cid)")
+    return "; ".join(parts) + ": their content is missing"

@@ -1,0 +1,1 @@
+"""Stage 3: consistency checks over the facts of one document."""

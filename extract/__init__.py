@@ -1,0 +1,1 @@
+"""Stage 1: a PDF → pages of positioned text lines and table grids."""

@@ -1,0 +1,133 @@
+"""Positioned text: characters grouped into words and lines in reading position order.
+
+Narrative numbers are often set in another font and come out of the content stream in the
+wrong place, so every grouping here sorts by position, never by stream order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+BBox = tuple[float, float, float, float]  # x0, top, x1, bottom (pdfplumber coordinates)
+
+
+@dataclass(frozen=True, slots=True)
+class Char:
+    text: str
+    x0: float
+    top: float
+    x1: float
+    bottom: float
+
+    @property
+    def size(self) -> float:
+        return self.bottom - self.top
+
+
+@dataclass(frozen=True, slots=True)
+class Word:
+    """Characters printed without a visible gap between them."""
+
+    text: str
+    x0: float
+    top: float
+    x1: float
+    bottom: float
+
+    @property
+    def x_mid(self) -> float:
+        return (self.x0 + self.x1) / 2
+
+    @property
+    def y_mid(self) -> float:
+        return (self.top + self.bottom) / 2
+
+
+@dataclass(frozen=True, slots=True)
+class TextLine:
+    words: tuple[Word, ...]
+
+    @property
+    def text(self) -> str:
+        return " ".join(w.text for w in self.words)
+
+    @property
+    def x0(self) -> float:
+        return self.words[0].x0
+
+    @property
+    def x1(self) -> float:
+        return self.words[-1].x1
+
+    @property
+    def top(self) -> float:
+        return min(w.top for w in self.words)
+
+    @property
+    def bottom(self) -> float:
+        return max(w.bottom for w in self.words)
+
+
+def group_lines(chars: Iterable[Char], y_tolerance: float = 0.5) -> list[list[Char]]:
+    """Chars sharing a baseline band, top to bottom, each line left to right.
+
+    A char joins a line when its vertical middle lies inside the line's band (with a small
+    tolerance), so a narrative number set in another font stays in its sentence.
+    """
+    lines: list[list[Char]] = []
+    bands: list[tuple[float, float]] = []
+    for ch in sorted(chars, key=lambda c: (c.top, c.x0)):
+        mid = (ch.top + ch.bottom) / 2
+        if bands and bands[-1][0] - y_tolerance <= mid <= bands[-1][1] + y_tolerance:
+            lines[-1].append(ch)
+            top, bottom = bands[-1]
+            bands[-1] = (min(top, ch.top), max(bottom, ch.bottom))
+        else:
+            lines.append([ch])
+            bands.append((ch.top, ch.bottom))
+    for line in lines:
+        line.sort(key=lambda c: c.x0)
+    return lines
+
+
+def split_words(line: Sequence[Char], gap_ratio: float = 0.25) -> list[Word]:
+    """A line cut into words wherever the gap between two chars exceeds a fraction of
+    the font size. Letter-spaced headings (`公 务 用 车`) therefore become several words;
+    consumers that need the label join them back."""
+    words: list[Word] = []
+    current: list[Char] = []
+    for ch in line:
+        if ch.text.isspace():
+            if current:
+                words.append(_word(current))
+                current = []
+            continue
+        if current and ch.x0 - current[-1].x1 > gap_ratio * max(ch.size, current[-1].size):
+            words.append(_word(current))
+            current = []
+        current.append(ch)
+    if current:
+        words.append(_word(current))
+    return words
+
+
+def _word(chars: Sequence[Char]) -> Word:
+    return Word(
+        text="".join(c.text for c in chars),
+        x0=chars[0].x0,
+        top=min(c.top for c in chars),
+        x1=chars[-1].x1,
+        bottom=max(c.bottom for c in chars),
+    )
+
+
+def text_lines(chars: Iterable[Char]) -> list[TextLine]:
+    return [TextLine(tuple(ws)) for line in group_lines(chars) if (ws := split_words(line))]
+
+
+def cell_text(chars: Iterable[Char]) -> str:
+    """The text inside one table cell: its lines joined by newlines, words by one space."""
+    return "\n".join(
+        " ".join(w.text for w in split_words(line)) for line in group_lines(chars)
+    ).strip()

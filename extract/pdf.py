@@ -1,0 +1,84 @@
+"""Open a PDF and read each page into positioned text lines and ruled table grids."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pdfplumber
+
+from extract.grid import Grid, grid_from_boxes
+from extract.layout import Char, TextLine, text_lines
+
+# Ruled tables only: unruled ones are inferred from text positions (extract/stream.py),
+# which measured better on the corpus than pdfplumber's or camelot's text strategies.
+RULED_SETTINGS = {
+    "vertical_strategy": "lines",
+    "horizontal_strategy": "lines",
+    "snap_tolerance": 3,
+    "join_tolerance": 3,
+    "intersection_tolerance": 3,
+}
+MIN_EDGES_FOR_RULED = 4
+
+
+@dataclass(slots=True)
+class PageLayout:
+    number: int  # 1-based
+    width: float
+    height: float
+    chars: list[Char]
+    lines: list[TextLine]
+    grids: list[Grid]
+    unmapped_glyphs: int  # chars a font could not map to Unicode, `(cid:123)`
+
+
+def _chars(page: pdfplumber.page.Page) -> list[Char]:
+    return [
+        Char(c["text"], c["x0"], c["top"], c["x1"], c["bottom"])
+        for c in page.chars
+        if c.get("upright", True) and c["text"].strip()
+    ]
+
+
+def _ruled_grids(page: pdfplumber.page.Page, number: int, chars: list[Char]) -> list[Grid]:
+    if len(page.edges) < MIN_EDGES_FOR_RULED:
+        return []
+    grids = []
+    for table in page.find_tables(RULED_SETTINGS):
+        boxes = [tuple(c) for c in table.cells]
+        if len(boxes) < 4:
+            continue
+        grid = grid_from_boxes(number, boxes, chars, ruled=True)
+        if grid.n_rows >= 2 and grid.n_cols >= 2:
+            grids.append(grid)
+    return grids
+
+
+def read_page(page: pdfplumber.page.Page) -> PageLayout:
+    number = page.page_number
+    chars = _chars(page)
+    unmapped = sum(1 for c in chars if c.text.startswith("(cid:"))
+    return PageLayout(
+        number=number,
+        width=float(page.width),
+        height=float(page.height),
+        chars=chars,
+        lines=text_lines(chars),
+        grids=_ruled_grids(page, number, chars),
+        unmapped_glyphs=unmapped,
+    )
+
+
+def read_pages(path: Path) -> Iterator[PageLayout]:
+    """Pages one at a time, releasing each page's parsed objects once read."""
+    with pdfplumber.open(path) as pdf:
+        for page in pdf.pages:
+            yield read_page(page)
+            page.close()
+
+
+def page_count(path: Path) -> int:
+    with pdfplumber.open(path) as pdf:
+        return len(pdf.pages)

@@ -1,0 +1,1 @@
+"""Stage 2: raw table grids → canonical, typed, classified records."""

@@ -1,0 +1,71 @@
+"""Classification codes: functional (支出功能分类, 2xx) and economic (经济分类, 3xx/5xx)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import regex
+
+from normalize.schema import functional_class_by_name
+from normalize.text import squash
+
+_LEVELS = {3: "类", 5: "款", 7: "项"}
+# A code printed inside the label cell: `2010101 行政运行`, `[2014001]行政运行`, `201-一般公共服务支出`.
+_LEADING_CODE = regex.compile(r"^[\[【(]?([235]\d{2}(?:\d{2}){0,2})[\]】)]?[\s\-—:：]*(?=\D)(.+)$")
+_CODE = regex.compile(r"^[235]\d{2}(?:\d{2}){0,2}$")
+_PART = regex.compile(r"^\d{2,3}$")
+
+
+@dataclass(frozen=True, slots=True)
+class Classification:
+    item_code: str | None
+    code_system: str | None
+    code_level: str | None
+    parent_code: str | None
+
+
+UNCLASSIFIED = Classification(None, None, None, None)
+
+
+def is_code(text: str) -> bool:
+    return bool(_CODE.match(squash(text)))
+
+
+def classify(code: str | None) -> Classification:
+    if not code or not _CODE.match(code):
+        return UNCLASSIFIED
+    system = "功能分类" if code[0] == "2" else "经济分类"
+    parent = code[:-2] if len(code) > 3 else None
+    return Classification(code, system, _LEVELS[len(code)], parent)
+
+
+def split_leading_code(label: str) -> tuple[str | None, str]:
+    """(code, rest) when a label starts with its own code, else (None, label)."""
+    m = _LEADING_CODE.match(squash(label))
+    if not m:
+        return None, label
+    return m.group(1), m.group(2)
+
+
+def class_code_by_name(name: str) -> str | None:
+    return functional_class_by_name().get(name)
+
+
+class SplitCodeJoiner:
+    """Joins codes printed over 类 | 款 | 项 columns, carrying blank 类/款 cells down.
+
+    `201 | 06 | 01` → 2010601; a row that prints only `01` in 项 takes 类 and 款 from above.
+    """
+
+    def __init__(self) -> None:
+        self._carry: list[str] = []
+
+    def join(self, parts: list[str]) -> str | None:
+        parts = [squash(p) for p in parts]
+        if not any(_PART.match(p) for p in parts):
+            return None
+        for level, part in enumerate(parts):
+            if _PART.match(part):
+                self._carry = self._carry[:level] + [part]
+        joined = "".join(self._carry)
+        return joined if _CODE.match(joined) else None

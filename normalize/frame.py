@@ -1,0 +1,370 @@
+"""A stitched table (grids over one or more pages) → canonical records, one per amount cell.
+
+The grid is read in three passes: where the header ends, what each column is (code, label,
+layout or amount, with its header path), and then row by row, group by group — a group being
+one code–label–amounts block, of which two-sided and side-by-side tables print several.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+import regex
+
+from extract.grid import Grid
+from normalize.codes import (
+    UNCLASSIFIED,
+    Classification,
+    SplitCodeJoiner,
+    class_code_by_name,
+    classify,
+    is_code,
+    split_leading_code,
+)
+from normalize.numbers import parse_amount
+from normalize.schema import TableSpec, column_ids, header_vocabulary
+from normalize.text import item_name, join_wrapped, squash
+
+_YEAR_PREFIX = regex.compile(r"^\d{4}年度?(?=.)")
+_SUBTOTAL = {"小计", "合计"}
+
+
+@dataclass(slots=True)
+class Column:
+    index: int
+    role: str  # code | label | layout | amount
+    path: tuple[str, ...]  # normalized header components, top to bottom
+    header: str  # lowest header text, normalized
+
+
+@dataclass(slots=True)
+class Group:
+    section: str | None
+    code_cols: list[int] = field(default_factory=list)
+    label_cols: list[int] = field(default_factory=list)
+    amount_cols: list[int] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class Layout:
+    """How to read the body rows of a grid: its groups and the name of each amount column."""
+
+    n_cols: int
+    groups: list[Group]
+    names: dict[int, str]
+    header_rows: int
+
+
+@dataclass(slots=True)
+class Record:
+    section: str | None
+    row_no: int
+    classification: Classification
+    item_name: str
+    item_raw: str
+    column_name: str
+    column_id: str
+    value: Decimal
+    page: int
+
+
+@dataclass(slots=True)
+class TableFrame:
+    records: list[Record]
+    rows: int
+    columns: int
+    pages: list[int]
+
+
+# ---------------------------------------------------------------- header and columns
+
+
+def _is_layout_row(texts: Sequence[str]) -> bool:
+    """A 栏次 row: `栏次 1 2 3` or bare consecutive column numbers."""
+    vocab = header_vocabulary()
+    cells = [t for t in texts if t]
+    if not cells:
+        return False
+    if any(t in vocab.layout for t in cells):
+        rest = [t for t in cells if t not in vocab.layout]
+        return all(t.isdigit() or t in {"-", "—"} for t in rest)
+    numbers = [int(t) for t in cells if t.isdigit() and len(t) <= 2]
+    return len(numbers) >= 2 and len(numbers) == len(cells) and numbers == sorted(numbers)
+
+
+def _row_texts(grid: Grid, row: int) -> list[str]:
+    return [squash(grid.text(row, c)) for c in range(grid.n_cols)]
+
+
+def _is_body_row(grid: Grid, row: int) -> bool:
+    texts = _row_texts(grid, row)
+    if _is_layout_row(texts):
+        return False
+    return any(parse_amount(t) is not None and not is_code(t) for t in texts) or (
+        any(is_code(t) for t in texts[:3]) and any(t and not t.isdigit() for t in texts)
+    )
+
+
+def header_row_count(grid: Grid) -> int:
+    for r in range(grid.n_rows):
+        if _is_body_row(grid, r):
+            return r
+    last_layout = max(
+        (r for r in range(grid.n_rows) if _is_layout_row(_row_texts(grid, r))), default=-1
+    )
+    return last_layout + 1 if last_layout >= 0 else min(grid.n_rows, 1)
+
+
+def _header_path(grid: Grid, col: int, header_rows: int) -> list[tuple[str, int]]:
+    """Distinct header cells over a column, top to bottom, with the columns each spans."""
+    path: list[tuple[str, int]] = []
+    seen = set()
+    for r in range(header_rows):
+        if _is_layout_row(_row_texts(grid, r)):
+            continue
+        cell = grid.at(r, col)
+        if cell is None or id(cell) in seen:
+            continue
+        seen.add(id(cell))
+        text = squash(cell.text)
+        if text:
+            path.append((text, cell.colspan))
+    return path
+
+
+def _body_role(grid: Grid, col: int, start: int) -> str | None:
+    texts = [t for r in range(start, grid.n_rows) if (t := squash(grid.text(r, col)))]
+    if not texts:
+        return None
+    codes = sum(is_code(t) for t in texts)
+    amounts = sum(parse_amount(t) is not None for t in texts) - codes
+    words = len(texts) - codes - amounts
+    if codes and codes >= amounts and codes >= words:
+        return "code"
+    if words > amounts:
+        return "label"
+    return "amount"
+
+
+def _columns(grid: Grid, header_rows: int) -> list[Column]:
+    vocab = header_vocabulary()
+    columns = []
+    for c in range(grid.n_cols):
+        path = _header_path(grid, c, header_rows)
+        texts = [t for t, _ in path]
+        lowest = texts[-1] if texts else ""
+        body = _body_role(grid, c, header_rows)
+        if any(t in vocab.layout for t in texts):
+            role = "layout"
+        elif lowest in vocab.code or (lowest in vocab.label and body == "code"):
+            role = "code"
+        elif lowest in vocab.label or body == "label":
+            role = "label"
+        elif not texts and body == "code":
+            role = "code"
+        else:
+            role = "amount"
+        measures = tuple(t for t, span in path if t not in vocab.label_block)
+        columns.append(Column(c, role, measures, lowest))
+    return columns
+
+
+def _groups(grid: Grid, columns: list[Column], spec: TableSpec) -> list[Group]:
+    vocab = header_vocabulary()
+    groups: list[Group] = []
+    for col in columns:
+        starts_group = not groups or (col.role in ("code", "label") and groups[-1].amount_cols)
+        if starts_group:
+            section = None
+            if spec.two_sided:
+                top = grid.at(0, col.index)
+                text = squash(top.text) if top else ""
+                section = text if text in vocab.sections else None
+            groups.append(Group(section))
+        group = groups[-1]
+        if col.role == "code":
+            group.code_cols.append(col.index)
+        elif col.role == "label":
+            group.label_cols.append(col.index)
+        elif col.role == "amount":
+            group.amount_cols.append(col.index)
+    return groups
+
+
+def _alias(component: str) -> str:
+    component = _YEAR_PREFIX.sub("", component)
+    return header_vocabulary().aliases.get(component, component)
+
+
+def _candidates(path: tuple[str, ...]) -> list[tuple[str, ...]]:
+    """Ways of reading a header path, most specific first."""
+    bases = [path]
+    if len(path) > 1 and path[-1] in _SUBTOTAL:
+        parent = path[:-1]
+        bases = [parent, parent[:-1] + (parent[-1] + "合计",), parent[:-1] + ("合计",)]
+    out: list[tuple[str, ...]] = []
+    for base in bases:
+        out.append(base)
+        if len(base) > 2:
+            out.append((base[0], base[-1]))
+        out.append(base[-1:])
+    return out
+
+
+def canonical_column(path: tuple[str, ...], spec: TableSpec, sections: frozenset[str]) -> str:
+    parts = tuple(_alias(p) for p in path if p not in sections)
+    if not parts:
+        return spec.single_amount or ""
+    for candidate in _candidates(parts):
+        name = "/".join(candidate)
+        if name in spec.columns:
+            return name
+    return "/".join(parts)
+
+
+def column_id(name: str) -> str:
+    known = column_ids().get(name)
+    if known:
+        return known
+    return "x_" + hashlib.sha1(name.encode("utf-8")).hexdigest()[:10]
+
+
+def layout_of(grid: Grid, spec: TableSpec) -> Layout:
+    header_rows = header_row_count(grid)
+    columns = _columns(grid, header_rows)
+    groups = _groups(grid, columns, spec)
+    sections = header_vocabulary().sections if spec.two_sided else frozenset()
+    names: dict[int, str] = {}
+    for group in groups:
+        single = spec.single_amount and len(group.amount_cols) == 1
+        for c in group.amount_cols:
+            names[c] = (
+                spec.single_amount if single else canonical_column(columns[c].path, spec, sections)
+            )
+    return Layout(grid.n_cols, groups, names, header_rows)
+
+
+# ---------------------------------------------------------------- body rows
+
+
+@dataclass(slots=True)
+class _RowReader:
+    spec: TableSpec
+    layout: Layout
+    joiners: list[SplitCodeJoiner]
+
+    def read(self, grid: Grid, row: int, row_no: int) -> list[Record]:
+        records = []
+        for group, joiner in zip(self.layout.groups, self.joiners, strict=True):
+            records.extend(self._group_records(grid, row, row_no, group, joiner))
+        return records
+
+    def _label_text(self, grid: Grid, row: int, group: Group) -> str:
+        cols = group.label_cols
+        if len(cols) > 1 and self.spec.label_headers:
+            preferred = [
+                c for c in cols if any(_header_is(grid, c, h, self.layout) for h in self.spec.label_headers)
+            ]
+            cols = preferred or cols[-1:]
+        elif len(cols) > 1:
+            cols = cols[-1:]
+        return "\n".join(dict.fromkeys(t for c in cols if (t := _covering_text(grid, row, c))))
+
+    def _group_records(
+        self, grid: Grid, row: int, row_no: int, group: Group, joiner: SplitCodeJoiner
+    ) -> list[Record]:
+        values = [(c, parse_amount(grid.text(row, c))) for c in group.amount_cols]
+        values = [(c, v) for c, v in values if v is not None]
+        code_texts = [grid.text(row, c) for c in group.code_cols]
+        code = self._code(code_texts, joiner)
+        label = self._label_text(grid, row, group)
+        if not label:
+            # A merged 合计 cell starts in the code column.
+            label = "\n".join(t for t in code_texts if t and not is_code(t) and not t.isdigit())
+        if code is None:
+            code, label = _code_from_label(label)
+        if not values:
+            return []
+        name = item_name(label)
+        if code is None and self.spec.class_by_name:
+            code = class_code_by_name(name)
+        classification = classify(code) if code else UNCLASSIFIED
+        return [
+            Record(
+                section=group.section,
+                row_no=row_no,
+                classification=classification,
+                item_name=name,
+                item_raw=join_wrapped(label),
+                column_name=self.layout.names[c],
+                column_id=column_id(self.layout.names[c]),
+                value=v,
+                page=grid.page,
+            )
+            for c, v in values
+        ]
+
+    @staticmethod
+    def _code(texts: list[str], joiner: SplitCodeJoiner) -> str | None:
+        if len(texts) > 1:
+            return joiner.join(texts)
+        if texts and is_code(texts[0]):
+            return squash(texts[0])
+        return None
+
+
+def _covering_text(grid: Grid, row: int, col: int) -> str:
+    """Text of the cell over a position, also when it was merged in from the left."""
+    cell = grid.at(row, col)
+    return cell.text if cell is not None and cell.row == row else ""
+
+
+def _code_from_label(label: str) -> tuple[str | None, str]:
+    code, rest = split_leading_code(label)
+    return (code, rest) if code else (None, label)
+
+
+def _header_is(grid: Grid, col: int, header: str, layout: Layout) -> bool:
+    return any(
+        squash(c.text) == header
+        for r in range(layout.header_rows)
+        if (c := grid.at(r, col)) is not None
+    )
+
+
+def _row_signature(grid: Grid, row: int) -> tuple[str, ...]:
+    return tuple(squash(grid.text(row, c)) for c in range(grid.n_cols))
+
+
+def build_frame(spec: TableSpec, grids: Sequence[Grid]) -> TableFrame:
+    """Records of a table printed over one or more grids (pages), in printed order."""
+    records: list[Record] = []
+    layout: Layout | None = None
+    first_body: list[tuple[str, ...]] = []
+    row_no = 0
+    joiners: list[SplitCodeJoiner] = []
+    for grid in grids:
+        own = layout_of(grid, spec)
+        inherits = layout is not None and own.header_rows == 0 and grid.n_cols == layout.n_cols
+        if not inherits:
+            layout = own
+            joiners = [SplitCodeJoiner() for _ in layout.groups]
+        start = 0 if inherits else layout.header_rows
+        reader = _RowReader(spec, layout, joiners)
+        repeated = grid is not grids[0]
+        for r in range(start, grid.n_rows):
+            signature = _row_signature(grid, r)
+            if repeated and signature in first_body:
+                continue  # a repeated header block, 合计 row included, is layout
+            if grid is grids[0] and len(first_body) < 3:
+                first_body.append(signature)
+            repeated = False
+            row_no += 1
+            records.extend(reader.read(grid, r, row_no))
+    pages = sorted({g.page for g in grids})
+    rows = row_no
+    columns = max((g.n_cols for g in grids), default=0)
+    return TableFrame(records, rows, columns, pages)

@@ -1,0 +1,54 @@
+"""Amounts as printed → exact Decimals. No float ever touches an amount."""
+
+from decimal import Decimal, InvalidOperation
+
+import regex
+
+from normalize.text import squash
+
+_AMOUNT = regex.compile(r"^[-+]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?$")
+_DASHES = {"-", "—", "–", "－", "--", "——", "/", "\\"}
+_UNIT_FACTORS = {
+    "元": Decimal(1),
+    "千元": Decimal(1000),
+    "万元": Decimal(10000),
+    "亿元": Decimal(100000000),
+}
+_CENT = Decimal("0.01")
+
+
+def parse_amount(text: str | None) -> Decimal | None:
+    """The amount printed in a cell, or None for blanks, dashes and non-numbers.
+
+    Thousands separators go; the printed scale stays (``28.00`` stays ``28.00``).
+    Parenthesised figures are negatives, as accountants print them.
+    """
+    if text is None:
+        return None
+    s = squash(text)
+    if not s or s in _DASHES:
+        return None
+    negative = s.startswith("(") and s.endswith(")")
+    if negative:
+        s = s[1:-1]
+    if not _AMOUNT.match(s):
+        return None
+    try:
+        value = Decimal(s.replace(",", ""))
+    except InvalidOperation:
+        return None
+    return -value if negative else value
+
+
+def is_amount(text: str | None) -> bool:
+    return parse_amount(text) is not None
+
+
+def to_yuan(value: Decimal, unit: str | None) -> Decimal | None:
+    factor = _UNIT_FACTORS.get(unit or "")
+    if factor is None:
+        return None
+    return (value * factor).quantize(_CENT)
+
+
+KNOWN_UNITS = tuple(_UNIT_FACTORS)

@@ -1,0 +1,165 @@
+"""Find the tables of a document: which grid belongs to which printed title, and which
+grid continues the table of the page before."""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from functools import cache
+
+import regex
+
+from extract.grid import Grid
+from extract.layout import TextLine
+from extract.pdf import PageLayout
+from normalize.schema import OTHER, SCHEMAS, TableSpec, table_specs
+from normalize.text import squash, strip_ordinal
+
+MAX_TITLE_CHARS = 60
+
+
+@dataclass(frozen=True)
+class Context:
+    labels: tuple[regex.Pattern, ...]
+    unit: regex.Pattern
+    publisher: tuple[regex.Pattern, ...]
+    not_title: regex.Pattern
+
+
+@cache
+def context() -> Context:
+    data = tomllib.loads((SCHEMAS / "tables.toml").read_text(encoding="utf-8"))["context"]
+    return Context(
+        labels=tuple(regex.compile(p) for p in data["label_patterns"]),
+        unit=regex.compile(data["unit_pattern"]),
+        publisher=tuple(regex.compile(p) for p in data["publisher_patterns"]),
+        not_title=regex.compile("|".join(data["not_title"])),
+    )
+
+
+@dataclass(slots=True)
+class Title:
+    spec: TableSpec
+    text: str  # as printed
+    label: str | None
+    line: TextLine
+
+
+@dataclass(slots=True)
+class Fragment:
+    """One grid (or a titled region still to be read) on one page."""
+
+    page: int
+    region: tuple[float, float, float, float]
+    grid: Grid | None
+    title: Title | None  # None: continues the previous table
+
+
+@dataclass(slots=True)
+class TableSegment:
+    spec: TableSpec
+    title_raw: str
+    table_code: str | None
+    unit: str | None
+    unit_name: str | None
+    fragments: list[Fragment] = field(default_factory=list)
+
+
+def find_label(text: str) -> str | None:
+    s = squash(text)
+    for pattern in context().labels:
+        m = pattern.search(s)
+        if m:
+            return m.group(0)
+    return None
+
+
+def _strip_labels(s: str) -> str:
+    for pattern in context().labels:
+        s = pattern.sub("", s)
+    return s
+
+
+def match_title(line: TextLine) -> Title | None:
+    """The canonical table a line titles, OTHER for an unknown 'xx表', or None for prose."""
+    raw = line.text
+    s = squash(raw)
+    if not s or len(s) > MAX_TITLE_CHARS or context().not_title.search(s):
+        return None
+    label = find_label(s)
+    core = strip_ordinal(_strip_labels(s)).rstrip(":：")
+    core = regex.sub(r"[\"“”'‘’「」『』]", '"', core)
+    core = regex.sub(r"(\([^()]*\))+$", "", core) if not core.endswith("表") else core
+    if not core.endswith("表") and not core.endswith("表)"):
+        return None
+    best: tuple[int, TableSpec] | None = None
+    for spec in table_specs():
+        for variant in spec.titles:
+            if variant in core and (best is None or len(variant) > best[0]):
+                best = (len(variant), spec)
+    return Title(best[1] if best else OTHER, raw, label, line)
+
+
+def page_titles(page: PageLayout) -> list[Title]:
+    return [t for line in page.lines if (t := match_title(line))]
+
+
+def find_unit(lines: list[TextLine]) -> str | None:
+    for line in lines:
+        m = context().unit.search(squash(line.text))
+        if m:
+            return m.group(1)
+    return None
+
+
+def find_unit_name(lines: list[TextLine]) -> str | None:
+    for line in lines:
+        s = squash(line.text)
+        for pattern in context().publisher:
+            m = pattern.match(s)
+            if m and m.group(1):
+                return m.group(1)
+    return None
+
+
+def _lines_between(page: PageLayout, top: float, bottom: float) -> list[TextLine]:
+    return [ln for ln in page.lines if top - 1 <= ln.top and ln.bottom <= bottom + 1]
+
+
+def segment_page(page: PageLayout) -> list[tuple[Title | None, Fragment]]:
+    """Fragments of a page in reading order, each with the title above it (if any).
+
+    A titled region runs from its title to the next title; grids inside it belong to it.
+    Grids above the first title continue the previous page's table. A titled region with no
+    ruled grid gets a Fragment with grid=None, to be read from text positions.
+    """
+    titles = [t for t in page_titles(page) if t.spec is not OTHER or _grid_below(page, t)]
+    bounds = [t.line.top for t in titles] + [page.height]
+    out: list[tuple[Title | None, Fragment]] = []
+    first_top = bounds[0]
+    for grid in page.grids:
+        if grid.ys[0] < first_top:
+            out.append((None, Fragment(page.number, grid.bbox, grid, None)))
+    if not titles and not page.grids:
+        out.append((None, Fragment(page.number, (0, 0, page.width, page.height), None, None)))
+    for i, title in enumerate(titles):
+        top, bottom = title.line.bottom, bounds[i + 1]
+        grids = [g for g in page.grids if top - 2 <= g.ys[0] < bottom]
+        if grids:
+            out.extend((title, Fragment(page.number, g.bbox, g, title)) for g in grids)
+        else:
+            out.append((title, Fragment(page.number, (0, top, page.width, bottom), None, title)))
+    if titles and not any(g.ys[0] < first_top for g in page.grids) and first_top > 0:
+        out.insert(0, (None, Fragment(page.number, (0, 0, page.width, first_top), None, None)))
+    return out
+
+
+def _grid_below(page: PageLayout, title: Title) -> bool:
+    return any(0 <= g.ys[0] - title.line.bottom < 80 for g in page.grids)
+
+
+def describe(page: PageLayout, title: Title, region_top: float) -> tuple[str | None, str | None, str | None]:
+    """(table_code, unit, unit_name) printed between a title and its table."""
+    lines = _lines_between(page, title.line.top, region_top)
+    label = title.label or next((lab for ln in lines if (lab := find_label(ln.text))), None)
+    return label, find_unit(lines), find_unit_name(lines)
