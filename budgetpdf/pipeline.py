@@ -8,10 +8,12 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import regex
+
 from budgetpdf import __version__
 from budgetpdf.model import DocumentResult, Row
 from check.engine import run_checks
-from extract.layout import TextLine
+from extract.layout import TextLine, Word
 from extract.pdf import PageLayout, read_pages
 from extract.stream import infer_grid
 from normalize.frame import TableFrame, build_frame
@@ -22,6 +24,7 @@ from normalize.segment import Fragment, TableSegment, describe, segment_page
 from normalize.text import squash
 
 PDF_MAGIC = b"%PDF"
+PAGE_NUMBER = regex.compile(r"^[-—–]?\d{1,4}[-—–]?$|^第\d+页")
 
 
 class InputError(Exception):
@@ -43,6 +46,7 @@ class _Reader:
     blank_pages: int = 0
     unmapped_glyphs: int = 0
     _open: TableSegment | None = None
+    _runs_on: bool = False
 
     def read(self, page: PageLayout) -> None:
         self.pages += 1
@@ -57,6 +61,15 @@ class _Reader:
                 self._continue(page, fragment)
             else:
                 self._start(page, title, fragment)
+        self._runs_on = self._last_thing_on(page)
+
+    def _last_thing_on(self, page: PageLayout) -> bool:
+        """Whether the open table ends this page, with nothing but a page number below it."""
+        last = self._open.fragments[-1] if self._open and self._open.fragments else None
+        if last is None or last.page != page.number:
+            return False
+        below = [ln for ln in page.lines if ln.top > last.grid.ys[-1] + 2]
+        return all(PAGE_NUMBER.match(squash(ln.text)) for ln in below)
 
     def _start(self, page: PageLayout, title, fragment: Fragment) -> None:
         table_top = fragment.grid.ys[0] if fragment.grid else fragment.region[1] + 60
@@ -67,7 +80,9 @@ class _Reader:
             segment = TableSegment(title.spec, title.text, label, unit, unit_name)
             self.segments.append(segment)
         if fragment.grid is None:
-            fragment.grid = infer_grid(page, _below_context(page, fragment), None)
+            fragment.grid = infer_grid(
+                page.number, _words(page), _below_context(page, fragment), None
+            )
         if fragment.grid is not None:
             segment.fragments.append(fragment)
         self._open = segment
@@ -77,9 +92,10 @@ class _Reader:
         last = previous.fragments[-1] if previous and previous.fragments else None
         continues = last is not None and last.page == page.number - 1
         if fragment.grid is None:
-            if not continues or last.grid is None or last.grid.ruled:
+            # An unruled table runs on only when nothing followed it on its page.
+            if not continues or last.grid.ruled or not self._runs_on:
                 return
-            fragment.grid = infer_grid(page, fragment.region, last.grid)
+            fragment.grid = infer_grid(page.number, _words(page), fragment.region, last.grid)
             if fragment.grid is None:
                 return
         if continues and fragment.grid.n_cols == last.grid.n_cols:
@@ -89,6 +105,10 @@ class _Reader:
             segment = TableSegment(OTHER, "", None, None, None, [fragment])
             self.segments.append(segment)
             self._open = segment
+
+
+def _words(page: PageLayout) -> list[Word]:
+    return [w for line in page.lines for w in line.words]
 
 
 def _below_context(page: PageLayout, fragment: Fragment) -> tuple[float, float, float, float]:

@@ -1,10 +1,478 @@
-"""Tables printed without ruling lines: columns and rows inferred from text positions."""
+"""Tables printed without ruling lines: columns and rows inferred from text positions.
+
+Columns are the x-intervals that body text covers (amounts, codes, labels), completed by
+header words that sit over an empty column. Rows are the lines that carry a number or a
+code; text lines between them are wrapped label fragments and join the nearest such line.
+Header words are stacked per column; a short word centred over several columns (收入,
+本年支出, 预算数) becomes a merged parent cell over the columns it is centred on.
+"""
 
 from __future__ import annotations
 
-from extract.grid import Grid
-from extract.pdf import PageLayout
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import regex
+
+from extract.grid import Cell, Grid
+from extract.layout import BBox, Word
+
+_NUMBER = regex.compile(r"^[-+(]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?\)?$")
+_DECIMAL = regex.compile(r"^[-+(]?(?:\d{1,3}(?:,\d{3})+|\d+)\.\d+\)?$|^\d{1,3}(?:,\d{3})+$")
+_CODE = regex.compile(r"^[\[【]?[235]\d{2}(?:\d{2}){0,2}[\]】]?")
+_PAGE_NUMBER = regex.compile(r"^[-—–]?\s*\d{1,3}\s*[-—–]?$|^第\d+页")
+_NOTE = regex.compile(r"^(?:注|说明|备注)[:：0-9]")
+_CJK = regex.compile(r"^\p{Han}$")
+_LAYOUT_WORDS = {"栏次", "行次"}
 
 
-def infer_grid(page: PageLayout, region: tuple[float, float, float, float], hint: Grid | None) -> Grid | None:
-    return None
+@dataclass(slots=True)
+class _Line:
+    words: list[Word]
+
+    @property
+    def top(self) -> float:
+        return min(w.top for w in self.words)
+
+    @property
+    def bottom(self) -> float:
+        return max(w.bottom for w in self.words)
+
+    @property
+    def mid(self) -> float:
+        return (self.top + self.bottom) / 2
+
+    @property
+    def height(self) -> float:
+        return self.bottom - self.top
+
+
+def _lines(words: Sequence[Word]) -> list[_Line]:
+    """Words grouped by their vertical middle (not by growing bands, which swallow the
+    half-offset lines of wrapped cells)."""
+    lines: list[_Line] = []
+    for w in sorted(words, key=lambda w: (w.y_mid, w.x0)):
+        if lines and abs(w.y_mid - lines[-1].mid) < 0.3 * (w.bottom - w.top):
+            lines[-1].words.append(w)
+        else:
+            lines.append(_Line([w]))
+    for line in lines:
+        line.words.sort(key=lambda w: w.x0)
+    return lines
+
+
+def _join_letter_spacing(line: _Line) -> _Line:
+    """`合 计`, `公 务 用 车`: single characters spread over a cell become one word."""
+    out: list[Word] = []
+    for w in line.words:
+        prev = out[-1] if out else None
+        size = w.bottom - w.top
+        if (
+            prev is not None
+            and (_CJK.match(w.text) or _CJK.match(prev.text[-1]))
+            and (len(w.text) == 1 or len(prev.text) == 1)
+            and not _NUMBER.match(w.text)
+            and w.x0 - prev.x1 < 1.6 * size
+        ):
+            out[-1] = Word(
+                prev.text + w.text, prev.x0, min(prev.top, w.top), w.x1, max(prev.bottom, w.bottom)
+            )
+        else:
+            out.append(w)
+    return _Line(out)
+
+
+def _is_number(text: str) -> bool:
+    return bool(_NUMBER.match(text))
+
+
+def _is_data_line(line: _Line) -> bool:
+    """A body line: an amount with decimals or separators, or a code followed by a name."""
+    texts = [w.text for w in line.words]
+    if any(_DECIMAL.match(t) for t in texts):
+        return True
+    return any(
+        _CODE.match(t) and i + 1 < len(texts) and not _is_number(texts[i + 1])
+        for i, t in enumerate(texts)
+    )
+
+
+def _is_layout_line(line: _Line) -> bool:
+    texts = [w.text for w in line.words]
+    nums = [t for t in texts if t.isdigit()]
+    return (
+        any(t in _LAYOUT_WORDS for t in texts)
+        and len(nums) + 2 >= len(texts)
+        or (
+            len(nums) >= 2
+            and len(nums) == len(texts)
+            and [int(t) for t in nums] == sorted(int(t) for t in nums)
+        )
+    )
+
+
+def _intervals(words: Sequence[Word], min_gap: float) -> list[list[float]]:
+    spans = sorted([w.x0, w.x1] for w in words)
+    merged: list[list[float]] = []
+    for x0, x1 in spans:
+        if merged and x0 - merged[-1][1] < min_gap:
+            merged[-1][1] = max(merged[-1][1], x1)
+        else:
+            merged.append([x0, x1])
+    return merged
+
+
+def _column_bounds(
+    body: Sequence[Word], numbers: Sequence[Word], header: Sequence[Word], hint: Grid | None
+) -> list[float]:
+    """Column boundaries from the x-intervals of body text.
+
+    A 栏次 column number centred over right-aligned amounts widens their interval; a column
+    number or header word over empty space marks a column that no body row fills.
+    """
+    if hint is not None:
+        return list(hint.xs)
+    cols = _split_by_headings(_intervals(body, min_gap=3.0), body, header)
+    for w in numbers:
+        slack = 1.5 * (w.bottom - w.top)
+        near = [c for c in cols if w.x0 - slack < c[1] and w.x1 + slack > c[0]]
+        if len(near) == 1:
+            near[0][0], near[0][1] = min(near[0][0], w.x0), max(near[0][1], w.x1)
+        elif not near:
+            cols.append([w.x0, w.x1])
+    for w in header:
+        if not any(w.x0 < c[1] and w.x1 > c[0] for c in cols):
+            cols.append([w.x0, w.x1])
+    cols = _intervals([Word("", c[0], 0, c[1], 0) for c in cols], min_gap=0.0)
+    edges = [_edges(c, body, numbers) for c in cols]
+    bounds = [edges[0][0] if edges[0][0] is not None else cols[0][0] - 2]
+    for (a, b), (ea, eb) in zip(
+        zip(cols, cols[1:], strict=False), zip(edges, edges[1:], strict=False), strict=True
+    ):
+        known = [e for e in (ea[1], eb[0]) if e is not None]
+        bounds.append(sum(known) / len(known) if known else (a[1] + b[0]) / 2)
+    bounds.append(edges[-1][1] if edges[-1][1] is not None else cols[-1][1] + 2)
+    return _mirror_outer_columns(bounds, numbers)
+
+
+def _mirror_outer_columns(bounds: list[float], numbers: Sequence[Word]) -> list[float]:
+    """An outer column known only by its centred number extends as far past the centre as
+    its inner edge lies before it (empty columns have no text to measure)."""
+    for w in numbers:
+        if bounds[-2] <= w.x_mid <= bounds[-1] + 20:
+            bounds[-1] = max(bounds[-1], 2 * w.x_mid - bounds[-2])
+        if bounds[0] - 20 <= w.x_mid <= bounds[1]:
+            bounds[0] = min(bounds[0], 2 * w.x_mid - bounds[1])
+    return bounds
+
+
+def _split_by_headings(
+    cols: list[list[float]], body: Sequence[Word], header: Sequence[Word]
+) -> list[list[float]]:
+    """Two text columns printed close together merge into one interval; two headings over
+    it, with a clear vertical lane between them that no body word crosses, split it."""
+    heads = sorted(header, key=lambda w: w.x0)
+    out: list[list[float]] = []
+    for col in cols:
+        inside = [h for h in heads if col[0] - 2 <= h.x0 and h.x1 <= col[1] + 2]
+        cuts = []
+        for left, right in zip(inside, inside[1:], strict=False):
+            if abs(left.y_mid - right.y_mid) > 2 or right.x0 <= left.x1:
+                continue
+            lane = _clear_lane(body, left.x1, right.x0)
+            if lane is not None:
+                cuts.append(lane)
+        start = col[0]
+        for cut in cuts:
+            out.append([start, cut - 0.5])
+            start = cut + 0.5
+        out.append([start, col[1]])
+    return out
+
+
+def _clear_lane(body: Sequence[Word], lo: float, hi: float) -> float | None:
+    """The x in [lo, hi] farthest from any body word that no body word crosses."""
+    best, best_clear = None, 0.0
+    steps = max(int(hi - lo), 1)
+    for i in range(steps + 1):
+        x = lo + (hi - lo) * i / steps
+        if any(w.x0 < x < w.x1 for w in body):
+            continue
+        clear = min((min(abs(w.x0 - x), abs(w.x1 - x)) for w in body), default=hi - lo)
+        if clear > best_clear:
+            best, best_clear = x, clear
+    return best
+
+
+def _edges(
+    col: list[float], body: Sequence[Word], numbers: Sequence[Word]
+) -> tuple[float | None, float | None]:
+    """A column's true edges where its 栏次 number gives its centre: amounts are
+    right-aligned, so the right edge hugs them and the left edge mirrors it."""
+    centre = next((w.x_mid for w in numbers if col[0] <= w.x_mid <= col[1]), None)
+    right = max((w.x1 for w in body if col[0] <= w.x_mid <= col[1]), default=None)
+    if centre is None or right is None or right <= centre:
+        return None, None
+    right += 2
+    return 2 * centre - right, right
+
+
+def _column_of(bounds: Sequence[float], x: float) -> int:
+    for i in range(len(bounds) - 1):
+        if x < bounds[i + 1]:
+            return i
+    return len(bounds) - 2
+
+
+def _covered_columns(bounds: Sequence[float], w: Word) -> range:
+    """The columns a word stands over: those holding a quarter of the word or of the column."""
+    width = max(w.x1 - w.x0, 1.0)
+    cols = [
+        c
+        for c in range(len(bounds) - 1)
+        if min(w.x1, bounds[c + 1]) - max(w.x0, bounds[c])
+        >= 0.25 * min(width, bounds[c + 1] - bounds[c])
+    ]
+    if not cols:
+        cols = [_column_of(bounds, w.x_mid)]
+    return range(cols[0], cols[-1] + 1)
+
+
+@dataclass(slots=True)
+class _HeaderCell:
+    words: list[Word]
+    cols: range
+
+    @property
+    def top(self) -> float:
+        return min(w.top for w in self.words)
+
+    @property
+    def bottom(self) -> float:
+        return max(w.bottom for w in self.words)
+
+    @property
+    def x_mid(self) -> float:
+        return (min(w.x0 for w in self.words) + max(w.x1 for w in self.words)) / 2
+
+
+def _header_cells(words: Sequence[Word], bounds: Sequence[float]) -> list[_HeaderCell]:
+    cells: list[_HeaderCell] = []
+    for w in sorted(words, key=lambda w: (w.top, w.x0)):
+        cols = _covered_columns(bounds, w)
+        size = w.bottom - w.top
+        for cell in cells:  # wrapped text continues the cell right above it
+            if cell.cols == cols and 0 <= w.top - cell.bottom < 0.6 * size:
+                cell.words.append(w)
+                break
+        else:
+            cells.append(_HeaderCell([w], cols))
+    n_cols = len(bounds) - 1
+    for cell in cells:
+        if len(cell.cols) == 1 and _has_cell_below(cells, cell, cell.cols[0]):
+            cell.cols = _centred_span(cells, cell, bounds, n_cols)
+    return cells
+
+
+def _has_cell_below(cells: Sequence[_HeaderCell], cell: _HeaderCell, col: int) -> bool:
+    return any(o is not cell and col in o.cols and o.top >= cell.bottom - 1 for o in cells)
+
+
+def _free_at(cells: Sequence[_HeaderCell], cell: _HeaderCell, col: int) -> bool:
+    """Nothing printed in col at the cell's height, but something below it."""
+    beside = any(col in o.cols and o.top < cell.bottom and o.bottom > cell.top for o in cells)
+    return not beside and _has_cell_below(cells, cell, col)
+
+
+def _centred_span(
+    cells: Sequence[_HeaderCell], cell: _HeaderCell, bounds: Sequence[float], n_cols: int
+) -> range:
+    """The widest run of free columns around a parent heading that it is centred on."""
+    first, last = cell.cols[0], cell.cols[-1]
+    lo = first
+    while lo > 0 and _free_at(cells, cell, lo - 1):
+        lo -= 1
+    hi = last
+    while hi < n_cols - 1 and _free_at(cells, cell, hi + 1):
+        hi += 1
+    spans = [
+        (abs((bounds[a] + bounds[b + 1]) / 2 - cell.x_mid), a, b)
+        for a in range(lo, first + 1)
+        for b in range(last, hi + 1)
+    ]
+    best = min(off for off, _, _ in spans)
+    _, a, b = max((b - a, a, b) for off, a, b in spans if off <= best + 1.5)
+    return range(a, b + 1)
+
+
+def _header_rows(cells: Sequence[_HeaderCell]) -> list[tuple[_HeaderCell, int, int]]:
+    """(cell, row, rowspan): a cell's row is the number of cells stacked above it."""
+    levels = []
+    for cell in cells:
+        above = {
+            o.top
+            for o in cells
+            if o is not cell and set(o.cols) & set(cell.cols) and o.bottom <= cell.top + 1
+        }
+        levels.append(len(above))
+    depth = max(levels, default=-1) + 1
+    out = []
+    for cell, level in zip(cells, levels, strict=True):
+        below = any(
+            o is not cell and set(o.cols) & set(cell.cols) and o.top >= cell.bottom - 1
+            for o in cells
+        )
+        out.append((cell, level, 1 if below else depth - level))
+    return out
+
+
+def _header_ys(
+    header: Sequence[tuple[_HeaderCell, int, int]], depth: int, top: float
+) -> list[float]:
+    tops = [
+        min((hc.top for hc, r, _ in header if r == level), default=top) for level in range(depth)
+    ]
+    return [max(tops[: i + 1]) for i in range(depth)]
+
+
+def _cell_text(words: Sequence[Word]) -> str:
+    return "\n".join(" ".join(w.text for w in line.words) for line in _lines(words))
+
+
+def _attach_fragments(lines: list[_Line]) -> list[list[_Line]]:
+    """Each anchor line (one with a number or code) with the text lines wrapped around it."""
+    anchors = [
+        i
+        for i, ln in enumerate(lines)
+        if any(_is_number(w.text) or _CODE.match(w.text) for w in ln.words)
+    ]
+    if not anchors:
+        return [[ln] for ln in lines]
+    rows: dict[int, list[_Line]] = {i: [lines[i]] for i in anchors}
+    for i, line in enumerate(lines):
+        if i in rows:
+            continue
+        nearest = min(anchors, key=lambda a: abs(lines[a].mid - line.mid))
+        gap = abs(lines[nearest].mid - line.mid)
+        if gap <= 1.6 * max(line.height, lines[nearest].height):
+            rows[nearest].append(line)
+        else:
+            rows[i] = [line]
+    return [rows[i] for i in sorted(rows)]
+
+
+def _table_lines(lines: list[_Line], width: float) -> list[_Line]:
+    """The lines up to where prose resumes: a long sentence, or text after a gap wider than
+    three lines once the table has begun."""
+    out: list[_Line] = []
+    seen_data = False
+    for line in lines:
+        widest = max(w.x1 - w.x0 for w in line.words)
+        has_number = any(_is_number(w.text) for w in line.words)
+        if widest > 0.45 * width and not has_number:
+            break
+        if seen_data and out and not has_number and line.top - out[-1].bottom > 3 * line.height:
+            break
+        seen_data = seen_data or _is_data_line(line)
+        out.append(line)
+    return out
+
+
+def _pull_up_fragments(lines: Sequence[_Line], first_data: int) -> int:
+    """Wrapped label lines printed above the first data row belong to it, not to the header:
+    they sit closer to the row below than to the line above."""
+    i = first_data
+    while i >= 2 and not _is_layout_line(lines[i - 1]):
+        line, below, above = lines[i - 1], lines[i], lines[i - 2]
+        if below.mid - line.mid < line.mid - above.mid and below.mid - line.mid < 1.6 * line.height:
+            i -= 1
+        else:
+            break
+    return i
+
+
+def infer_grid(
+    page_number: int, words: Sequence[Word], region: BBox, hint: Grid | None
+) -> Grid | None:
+    """A grid from the words of a region, or None when the region holds no table.
+
+    hint: the grid of the page before, when this region may continue it without a header.
+    """
+    x0, top, x1, bottom = region
+    inside = [w for w in words if x0 <= w.x_mid <= x1 and top <= w.y_mid <= bottom]
+    lines = [_join_letter_spacing(ln) for ln in _lines(inside)]
+    kept: list[_Line] = []
+    for line in lines:
+        text = "".join(w.text for w in line.words)
+        if _NOTE.match(text):
+            break
+        if not _PAGE_NUMBER.match(text):
+            kept.append(line)
+    kept = _table_lines(kept, x1 - x0)
+    first_data = next((i for i, ln in enumerate(kept) if _is_data_line(ln)), None)
+    if first_data is None:
+        # An empty table (a template printed with no rows) still has its 栏次 line.
+        first_data = next((i + 1 for i, ln in enumerate(kept) if _is_layout_line(ln)), None)
+        if first_data is None or hint is not None:
+            return None
+    first_data = _pull_up_fragments(kept, first_data)
+    header_lines = [] if hint is not None else kept[:first_data]
+    if hint is None and not header_lines:
+        return None
+    body_lines = kept[first_data:] if hint is None else kept
+    layout_lines = [ln for ln in header_lines if _is_layout_line(ln)]
+    title_lines = [ln for ln in header_lines if ln not in layout_lines]
+    body_words = [w for ln in body_lines for w in ln.words]
+    bounds = _column_bounds(
+        body_words,
+        [w for ln in layout_lines for w in ln.words if w.text not in _LAYOUT_WORDS],
+        [w for ln in title_lines for w in ln.words],
+        hint,
+    )
+    n_cols = len(bounds) - 1
+    cells: list[Cell] = []
+    header = _header_rows(_header_cells([w for ln in title_lines for w in ln.words], bounds))
+    depth = max((r + span for _, r, span in header), default=0)
+    for hc, r, span in header:
+        cells.append(
+            Cell(
+                _cell_text(hc.words),
+                r,
+                hc.cols[0],
+                span,
+                len(hc.cols),
+                (bounds[hc.cols[0]], hc.top, bounds[hc.cols[-1] + 1], hc.bottom),
+            )
+        )
+    ys = _header_ys(header, depth, top)
+    row = depth
+    for ln in layout_lines:
+        for c in range(n_cols):
+            ws = [w for w in ln.words if _column_of(bounds, w.x_mid) == c]
+            cells.append(
+                Cell(_cell_text(ws), row, c, 1, 1, (bounds[c], ln.top, bounds[c + 1], ln.bottom))
+            )
+        ys.append(ln.top)
+        row += 1
+    body_rows = _attach_fragments(body_lines)
+    bottom_of_table = top
+    for group in body_rows:
+        ws = [w for ln in group for w in ln.words]
+        row_top, row_bottom = min(w.top for w in ws), max(w.bottom for w in ws)
+        for c in range(n_cols):
+            in_col = [w for w in ws if _column_of(bounds, w.x_mid) == c]
+            cells.append(
+                Cell(
+                    _cell_text(in_col),
+                    row,
+                    c,
+                    1,
+                    1,
+                    (bounds[c], row_top, bounds[c + 1], row_bottom),
+                )
+            )
+        ys.append(row_top)
+        bottom_of_table = row_bottom
+        row += 1
+    ys.append(max(bottom_of_table, ys[-1] if ys else top) + 1)
+    return Grid(page=page_number, xs=list(bounds), ys=ys, cells=cells, ruled=False)

@@ -206,6 +206,8 @@ def _candidates(path: tuple[str, ...]) -> list[tuple[str, ...]]:
         parent = path[:-1]
         bases = [parent, parent[:-1] + (parent[-1] + "合计",), parent[:-1] + ("合计",)]
     out: list[tuple[str, ...]] = []
+    if path[-1] in _SUBTOTAL:
+        bases.append(("合计",))
     for base in bases:
         out.append(base)
         if len(base) > 2:
@@ -266,7 +268,9 @@ class _RowReader:
         cols = group.label_cols
         if len(cols) > 1 and self.spec.label_headers:
             preferred = [
-                c for c in cols if any(_header_is(grid, c, h, self.layout) for h in self.spec.label_headers)
+                c
+                for c in cols
+                if any(_header_is(grid, c, h, self.layout) for h in self.spec.label_headers)
             ]
             cols = preferred or cols[-1:]
         elif len(cols) > 1:
@@ -288,6 +292,8 @@ class _RowReader:
             code, label = _code_from_label(label)
         if not values:
             return []
+        if not label and code is None:
+            label = _orphan_label(grid, row, group)
         name = item_name(label)
         if code is None and self.spec.class_by_name:
             code = class_code_by_name(name)
@@ -314,6 +320,17 @@ class _RowReader:
         if texts and is_code(texts[0]):
             return squash(texts[0])
         return None
+
+
+def _orphan_label(grid: Grid, row: int, group: Group) -> str:
+    """A label printed across two groups (`公用经费合计` over the middle block of 06) names
+    the amounts of the next group: the nearest text to the left, unless an amount is nearer."""
+    first = min(group.code_cols + group.label_cols + group.amount_cols)
+    for c in range(first - 1, -1, -1):
+        text = _covering_text(grid, row, c)
+        if text:
+            return "" if parse_amount(text) is not None else text
+    return ""
 
 
 def _covering_text(grid: Grid, row: int, col: int) -> str:

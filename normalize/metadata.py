@@ -26,7 +26,9 @@ class DocumentMeta:
     scope: str | None  # 部门 | 单位
 
 
-def read_metadata(lines: list[TextLine], table_kinds: Counter[str], unit_names: list[str]) -> DocumentMeta:
+def read_metadata(
+    lines: list[TextLine], table_kinds: Counter[str], unit_names: list[str]
+) -> DocumentMeta:
     """Year, kind and scope from the cover and headings; the publisher from the cover title
     or, failing that, from the 部门/单位 line most tables print."""
     year = kind = scope = publisher = None

@@ -158,7 +158,9 @@ def _grid_below(page: PageLayout, title: Title) -> bool:
     return any(0 <= g.ys[0] - title.line.bottom < 80 for g in page.grids)
 
 
-def describe(page: PageLayout, title: Title, region_top: float) -> tuple[str | None, str | None, str | None]:
+def describe(
+    page: PageLayout, title: Title, region_top: float
+) -> tuple[str | None, str | None, str | None]:
     """(table_code, unit, unit_name) printed between a title and its table."""
     lines = _lines_between(page, title.line.top, region_top)
     label = title.label or next((lab for ln in lines if (lab := find_label(ln.text))), None)

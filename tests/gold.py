@@ -14,7 +14,11 @@ def gold_keys(path: Path) -> Counter:
     with path.open(encoding="utf-8") as fh:
         return Counter(
             tuple(
-                Decimal(row[k]) if k == "value" else int(row[k]) if k == "page" else (row[k] or None)
+                Decimal(row[k])
+                if k == "value"
+                else int(row[k])
+                if k == "page"
+                else (row[k] or None)
                 for k in KEY
             )
             for row in csv.DictReader(fh)
