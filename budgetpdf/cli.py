@@ -1,0 +1,93 @@
+"""The `budgetpdf` command: run, checks, status."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections import defaultdict
+from pathlib import Path
+
+from budgetpdf import __version__
+from budgetpdf.runner import Limits, run
+from emit.writer import read_table
+
+DEFAULT_IN = Path("data/raw")
+DEFAULT_OUT = Path("data/out")
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    paths = [Path(p) for p in args.paths] or [DEFAULT_IN]
+    missing = [p for p in paths if not p.exists()]
+    if missing:
+        print(f"budgetpdf: no such file or folder: {missing[0]}", file=sys.stderr)
+        return 2
+    summary = run(
+        paths, Path(args.out), jobs=args.jobs, force=args.force,
+        limits=Limits(args.timeout, args.memory), progress=sys.stderr.isatty(),
+    )
+    print(f"budgetpdf {__version__}: {summary.line()} → {args.out}")
+    return 1 if summary.failed else 0
+
+
+def _cmd_checks(args: argparse.Namespace) -> int:
+    out = Path(args.out)
+    checks = [c for c in read_table(out, "checks").to_pylist() if not c["passed"]]
+    docs = {d["doc_id"]: d for d in read_table(out, "documents").to_pylist()}
+    by_doc: dict[str, list[dict]] = defaultdict(list)
+    for c in checks:
+        by_doc[c["doc_id"]].append(c)
+    for doc_id, rows in sorted(by_doc.items()):
+        doc = docs.get(doc_id, {})
+        print(f"\n{doc.get('publisher') or '?'} {doc.get('fiscal_year') or ''} "
+              f"{doc.get('doc_kind') or ''} — {doc.get('source', doc_id)} ({len(rows)} failed)")
+        for c in rows:
+            print(f"  [{c['check_id']}] {c['description']}")
+            print(f"      {c['location']}: expected {c['expected']}, actual {c['actual']}, "
+                  f"difference {c['difference']} (tolerance {c['tolerance']})")
+    print(f"\n{len(checks)} failed checks in {len(by_doc)} of {len(docs)} documents")
+    return 0
+
+
+def _cmd_status(args: argparse.Namespace) -> int:
+    out = Path(args.out)
+    docs = read_table(out, "documents").to_pylist()
+    if not docs:
+        print(f"{out}: no documents yet")
+        return 0
+    by_status: dict[str, int] = defaultdict(int)
+    for d in docs:
+        by_status[d["status"]] += 1
+    facts = read_table(out, "facts").num_rows
+    years = sorted({d["fiscal_year"] for d in docs if d["fiscal_year"]})
+    print(f"{out}: {len(docs)} documents ({', '.join(f'{n} {s}' for s, n in sorted(by_status.items()))}), "
+          f"{facts} facts, fiscal years {years[0] if years else '-'}–{years[-1] if years else '-'}")
+    for d in docs:
+        if d["status"] in ("failed", "skipped", "partial"):
+            print(f"  {d['status']:8} {d['source']}: {d['error']}")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="budgetpdf", description=__doc__)
+    parser.add_argument("--version", action="version", version=__version__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("run", help="extract PDFs (files or folders) into the contract tables")
+    p.add_argument("paths", nargs="*", help=f"PDF files or folders (default {DEFAULT_IN})")
+    p.add_argument("--out", default=str(DEFAULT_OUT), help=f"output folder (default {DEFAULT_OUT})")
+    p.add_argument("--jobs", type=int, default=1, help="documents processed in parallel")
+    p.add_argument("--force", action="store_true", help="reprocess documents already done")
+    p.add_argument("--timeout", type=int, default=300, help="seconds allowed per document")
+    p.add_argument("--memory", type=int, default=2048, help="MB allowed per worker (--jobs > 1)")
+    p.set_defaults(func=_cmd_run)
+    c = sub.add_parser("checks", help="print the failed checks of a run, by document")
+    c.add_argument("out", nargs="?", default=str(DEFAULT_OUT))
+    c.set_defaults(func=_cmd_checks)
+    s = sub.add_parser("status", help="summarize what an output folder holds")
+    s.add_argument("out", nargs="?", default=str(DEFAULT_OUT))
+    s.set_defaults(func=_cmd_status)
+    args = parser.parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,163 @@
+"""Run the pipeline over many files: incremental, parallel, bounded, checkpointed."""
+
+from __future__ import annotations
+
+import multiprocessing
+import resource
+import signal
+import sys
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from budgetpdf import __version__
+from budgetpdf.model import DocumentResult
+from budgetpdf.pipeline import _document_row, file_identity, process_document
+from emit.writer import read_table, write_tables
+
+CHECKPOINT_EVERY = 25
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    seconds: int = 300
+    memory_mb: int = 2048
+
+
+class _Timeout(Exception):
+    pass
+
+
+def _on_alarm(signum: int, frame: object) -> None:
+    raise _Timeout
+
+
+def process_bounded(path: Path, limits: Limits) -> DocumentResult:
+    """process_document under a wall-clock alarm and an address-space cap: a pathological
+    PDF becomes a failed row instead of a hung night."""
+    previous = signal.signal(signal.SIGALRM, _on_alarm)
+    signal.alarm(limits.seconds)
+    try:
+        return process_document(path)
+    except _Timeout:
+        return _failed(path, f"timed out after {limits.seconds} s (limit --timeout)")
+    except MemoryError:
+        return _failed(path, f"exceeded the memory limit of {limits.memory_mb} MB (--memory)")
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def _failed(path: Path, reason: str) -> DocumentResult:
+    sha, size = file_identity(path)
+    doc = _document_row(path, sha, size)
+    doc.update(status="failed", error=reason)
+    return DocumentResult(doc)
+
+
+def _limit_memory(memory_mb: int) -> None:
+    limit = memory_mb * 1024 * 1024
+    resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+
+
+def _worker(args: tuple[Path, Limits]) -> DocumentResult:
+    return process_bounded(*args)
+
+
+def collect_inputs(paths: Sequence[Path]) -> list[Path]:
+    """Files as given, and the PDFs inside folders (recursively), in a stable order."""
+    found: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            found.extend(
+                p for p in sorted(path.rglob("*")) if p.is_file() and p.suffix.lower() == ".pdf"
+            )
+        else:
+            found.append(path)
+    return found
+
+
+def already_done(out: Path) -> set[str]:
+    """SHA-256 of the documents this pipeline version has already processed into out."""
+    docs = read_table(out, "documents").to_pylist()
+    return {d["sha256"] for d in docs if d["pipeline_version"] == __version__}
+
+
+def _results(
+    paths: Sequence[Path], jobs: int, limits: Limits
+) -> Iterator[DocumentResult]:
+    if jobs <= 1:
+        for path in paths:
+            yield process_bounded(path, limits)
+        return
+    ctx = multiprocessing.get_context("fork" if sys.platform != "win32" else "spawn")
+    with ctx.Pool(jobs, initializer=_limit_memory, initargs=(limits.memory_mb,),
+                  maxtasksperchild=10) as pool:
+        yield from pool.imap(_worker, [(p, limits) for p in paths])
+
+
+@dataclass(slots=True)
+class RunSummary:
+    processed: int = 0
+    skipped_unchanged: int = 0
+    ok: int = 0
+    partial: int = 0
+    failed: int = 0
+    skipped: int = 0
+    facts: int = 0
+    checks_failed: int = 0
+
+    def line(self) -> str:
+        return (
+            f"{self.processed} processed ({self.ok} ok, {self.partial} partial, "
+            f"{self.skipped} skipped, {self.failed} failed), {self.skipped_unchanged} unchanged; "
+            f"{self.facts} facts, {self.checks_failed} failed checks"
+        )
+
+
+def run(
+    paths: Sequence[Path], out: Path, jobs: int = 1, force: bool = False,
+    limits: Limits = Limits(), progress: bool = False,
+) -> RunSummary:
+    inputs = collect_inputs(paths)
+    done = set() if force else already_done(out)
+    todo = [p for p in inputs if force or file_identity(p)[0] not in done]
+    summary = RunSummary(skipped_unchanged=len(inputs) - len(todo))
+    pending: dict[str, list] = {"documents": [], "tables": [], "facts": [], "checks": []}
+    pending_ids: set[str] = set()
+    bar = _progress(len(todo), progress)
+    for result in _results(todo, jobs, limits):
+        doc = result.document
+        _count(summary, doc)
+        pending["documents"].append(doc)
+        pending["tables"].extend(result.tables)
+        pending["facts"].extend(result.facts)
+        pending["checks"].extend(result.checks)
+        pending_ids.add(doc["doc_id"])
+        if bar is not None:
+            bar.set_postfix_str(f"{doc['source'][:30]} {doc['status']}")
+            bar.update(1)
+        if len(pending_ids) >= CHECKPOINT_EVERY:
+            write_tables(out, pending, pending_ids)
+            pending = {k: [] for k in pending}
+            pending_ids = set()
+    if bar is not None:
+        bar.close()
+    if pending_ids or not (out / "documents.parquet").exists():
+        write_tables(out, pending, pending_ids)
+    return summary
+
+
+def _count(summary: RunSummary, doc: dict) -> None:
+    summary.processed += 1
+    setattr(summary, doc["status"], getattr(summary, doc["status"]) + 1)
+    summary.facts += doc["facts"]
+    summary.checks_failed += doc["checks_failed"]
+
+
+def _progress(total: int, enabled: bool):
+    if not enabled or total == 0:
+        return None
+    from tqdm import tqdm
+
+    return tqdm(total=total, unit="doc", dynamic_ncols=True)
