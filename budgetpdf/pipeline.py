@@ -132,9 +132,12 @@ def _doc_unit(segments: list[TableSegment]) -> str | None:
     return units.most_common(1)[0][0] if units else None
 
 
-def _table_row(doc_id: str, seg: TableSegment, frame: TableFrame, unit: str | None) -> Row:
+def _table_row(
+    doc_id: str, table_no: int, seg: TableSegment, frame: TableFrame, unit: str | None
+) -> Row:
     return {
         "doc_id": doc_id,
+        "table_no": table_no,
         "table_id": seg.spec.id,
         "table_name": seg.spec.name or squash(seg.title_raw),
         "table_code": seg.table_code,
@@ -149,11 +152,14 @@ def _table_row(doc_id: str, seg: TableSegment, frame: TableFrame, unit: str | No
     }
 
 
-def _fact_rows(doc_id: str, seg: TableSegment, frame: TableFrame, unit: str | None) -> list[Row]:
+def _fact_rows(
+    doc_id: str, table_no: int, seg: TableSegment, frame: TableFrame, unit: str | None
+) -> list[Row]:
     name = seg.spec.name or squash(seg.title_raw)
     return [
         {
             "doc_id": doc_id,
+            "table_no": table_no,
             "table_id": seg.spec.id,
             "table_name": name,
             "table_code": seg.table_code,
@@ -253,8 +259,8 @@ def _fill(result: DocumentResult, reader: _Reader) -> None:
             continue
         unit = None if seg.spec.unit == "none" else (seg.unit or unit_default)
         frames.append((seg, frame))
-        result.tables.append(_table_row(doc_id, seg, frame, unit))
-        result.facts.extend(_fact_rows(doc_id, seg, frame, unit))
+        result.tables.append(_table_row(doc_id, len(frames), seg, frame, unit))
+        result.facts.extend(_fact_rows(doc_id, len(frames), seg, frame, unit))
     kinds = Counter(seg.spec.kind for seg, _ in frames if seg.spec.kind)
     meta = read_metadata(reader.lines, kinds, [s.unit_name for s in reader.segments if s.unit_name])
     doc.update(

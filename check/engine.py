@@ -1,9 +1,225 @@
-"""Consistency checks (placeholder until the declarative engine lands)."""
+"""Run the declarative checks of schemas/checks.toml over one document's facts.
+
+Each rule kind is one small function; the rules themselves are data. A check compares a
+printed figure (actual) with what the other figures say it should be (expected).
+"""
 
 from __future__ import annotations
 
+import tomllib
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from decimal import Decimal
+from functools import cache
+from typing import Any
+
+import regex
+
 from budgetpdf.model import Row
+from extract.layout import TextLine
+from normalize.numbers import parse_amount, to_yuan
+from normalize.schema import SCHEMAS
+from normalize.text import squash
+
+TOTAL_NAMES = ("合计", "总计")
 
 
-def run_checks(doc_id: str, facts: list[Row], lines: list) -> list[Row]:
-    return []
+@cache
+def rules() -> dict[str, list[dict[str, Any]]]:
+    return tomllib.loads((SCHEMAS / "checks.toml").read_text(encoding="utf-8"))
+
+
+def _unit_of_last_digit(values: Iterable[Decimal]) -> Decimal:
+    exponent = min((v.as_tuple().exponent for v in values), default=0)
+    return Decimal(1).scaleb(min(int(exponent), 0))
+
+
+@dataclass(slots=True)
+class _Instance:
+    """One printed table: its facts, and lookups by row and by item."""
+
+    table_id: str
+    facts: list[Row]
+
+    def cell(self, item: str, column: str, section: str | None = None) -> Row | None:
+        for f in self.facts:
+            if f["column_name"] != column or (section and f["section"] != section):
+                continue
+            if f["item_name"] == item or f["item_code"] == item:
+                return f
+        return None
+
+    def rows(self) -> dict[tuple, dict[str, Row]]:
+        out: dict[tuple, dict[str, Row]] = defaultdict(dict)
+        for f in self.facts:
+            out[(f["section"], f["row_no"])].setdefault(f["column_name"], f)
+        return out
+
+
+def _instances(facts: list[Row]) -> dict[str, list[_Instance]]:
+    by_table: dict[tuple[str, int], list[Row]] = defaultdict(list)
+    for f in facts:
+        by_table[(f["table_id"], f.get("table_no", 0))].append(f)
+    out: dict[str, list[_Instance]] = defaultdict(list)
+    for (table_id, _), rows in by_table.items():
+        out[table_id].append(_Instance(table_id, rows))
+    return out
+
+
+def _row(doc_id: str, rule: dict, table_id: str, expected: Decimal, actual: Decimal,
+         tolerance: Decimal, location: str, description: str | None = None) -> Row:
+    difference = actual - expected
+    return {
+        "doc_id": doc_id,
+        "check_id": rule["id"],
+        "table_id": table_id,
+        "description": description or rule.get("description", rule["id"]),
+        "expected": expected,
+        "actual": actual,
+        "difference": difference,
+        "tolerance": tolerance,
+        "passed": abs(difference) <= tolerance,
+        "location": location,
+    }
+
+
+def _row_sums(doc_id: str, rule: dict, tables: dict[str, list[_Instance]]) -> Iterator[Row]:
+    for inst in tables.get(rule["table"], []):
+        for (section, _), cells in inst.rows().items():
+            total = cells.get(rule["total"])
+            terms = [(p.lstrip("-"), -1 if p.startswith("-") else 1) for p in rule["parts"]]
+            present = [(cells[name]["value"], sign) for name, sign in terms if name in cells]
+            if total is None or not present:
+                continue
+            expected = sum((v * s for v, s in present), Decimal(0))
+            tol = _unit_of_last_digit([total["value"], *(v for v, _ in present)]) * (
+                len(present) - 1
+            )
+            where = f"{total['item_code'] or total['item_name']} / {rule['total']}"
+            yield _row(doc_id, rule, inst.table_id, expected, total["value"], tol, where)
+
+
+def _children_sums(doc_id: str, rule: dict, inst: _Instance) -> Iterator[Row]:
+    groups: dict[tuple, list[Row]] = defaultdict(list)
+    for f in inst.facts:
+        if rule.get("section") and f["section"] != rule["section"]:
+            continue
+        groups[(f["section"], f["column_name"])].append(f)
+    for (_, column), facts in groups.items():
+        children: dict[str, list[Row]] = defaultdict(list)
+        for f in facts:
+            if f["parent_code"]:
+                children[f["parent_code"]].append(f)
+        classes = [f for f in facts if f["code_level"] == "类"]
+        for f in facts:
+            kids = children.get(f["item_code"] or "")
+            if kids:
+                yield _sum_row(doc_id, rule, inst, f, kids, column)
+            elif f["item_code"] is None and f["item_name"] in rule["total_rows"] and classes:
+                yield _sum_row(doc_id, rule, inst, f, classes, column)
+
+
+def _sum_row(doc_id: str, rule: dict, inst: _Instance, total: Row, parts: list[Row],
+             column: str) -> Row:
+    expected = sum((p["value"] for p in parts), Decimal(0))
+    tol = _unit_of_last_digit([total["value"], *(p["value"] for p in parts)]) * (len(parts) - 1)
+    codes = "+".join(p["item_code"] or p["item_name"] for p in parts)
+    where = f"{total['item_code'] or total['item_name']} / {column}"
+    description = f"{inst.table_id}: {total['item_code'] or total['item_name']} = Σ {codes}"
+    return _row(doc_id, rule, inst.table_id, expected, total["value"], tol, where, description)
+
+
+def _hierarchies(doc_id: str, rule: dict, tables: dict[str, list[_Instance]]) -> Iterator[Row]:
+    for table_id in rule["tables"]:
+        for inst in tables.get(table_id, []):
+            yield from _children_sums(doc_id, rule, inst)
+
+
+def _column_sums(doc_id: str, rule: dict, tables: dict[str, list[_Instance]]) -> Iterator[Row]:
+    for inst in tables.get(rule["table"], []):
+        by_column: dict[str, list[Row]] = defaultdict(list)
+        for f in inst.facts:
+            by_column[f["column_name"]].append(f)
+        for column, facts in by_column.items():
+            totals = [f for f in facts if f["item_name"] in rule["total_rows"]]
+            parts = [f for f in facts if f["item_name"] not in rule["total_rows"]]
+            if len(totals) == 1 and parts:
+                yield _sum_row(doc_id, rule, inst, totals[0], parts, column)
+
+
+def _select(tables: dict[str, list[_Instance]], term: dict) -> Row | None:
+    for inst in tables.get(term["table"], []):
+        if "item" not in term:
+            found = next((f for f in inst.facts if f["column_name"] == term["column"]), None)
+        else:
+            found = inst.cell(term["item"], term["column"], term.get("section"))
+        if found:
+            return found
+    return None
+
+
+def _side(tables: dict[str, list[_Instance]], terms: list[dict]) -> list[Decimal] | None:
+    values = []
+    for term in terms:
+        found = _select(tables, term)
+        if found is None:
+            if term.get("optional"):
+                continue
+            return None
+        values.append(found["value"])
+    return values or None
+
+
+def _equals(doc_id: str, rule: dict, tables: dict[str, list[_Instance]]) -> Iterator[Row]:
+    left, right = _side(tables, rule["left"]), _side(tables, rule["right"])
+    if left is None or right is None:
+        return
+    tol = _unit_of_last_digit(left + right) * (len(left) + len(right) - 2)
+    where = " + ".join(f"{t['table']}:{t.get('item', '')}/{t['column']}" for t in rule["right"])
+    yield _row(doc_id, rule, rule["left"][0]["table"], sum(right, Decimal(0)),
+               sum(left, Decimal(0)), tol, where)
+
+
+def _narrative(doc_id: str, rule: dict, tables: dict[str, list[_Instance]],
+               text: str) -> Iterator[Row]:
+    cells = [c for term in rule["candidates"] if (c := _select(tables, term))]
+    cells = [c for c in cells if c["amount_yuan"] is not None]
+    if not cells:
+        return
+    for m in regex.finditer(rule["pattern"], text):
+        quoted = parse_amount(m.group("amount"))
+        if quoted is None:
+            continue
+        yuan = to_yuan(quoted, m.group("unit"))
+        half_digit = _unit_of_last_digit([quoted]) / 2
+        tol = to_yuan(half_digit, m.group("unit")) or Decimal(0)
+        best = min(cells, key=lambda c: abs(c["amount_yuan"] - yuan))
+        where = f"text '{m.group(0)}' vs {best['table_id']}:{best['item_name']}/{best['column_name']}"
+        yield _row(doc_id, rule, best["table_id"], best["amount_yuan"], yuan, tol, where)
+
+
+def narrative_text(lines: list[TextLine]) -> str:
+    """The document's text in reading position order, white space removed, quotes unified,
+    so that a sentence wrapped over lines reads as one."""
+    text = "".join(squash(line.text) for line in lines)
+    return regex.sub(r"[“”„‟″]", '"', text)
+
+
+def run_checks(doc_id: str, facts: list[Row], lines: list[TextLine]) -> list[Row]:
+    tables = _instances(facts)
+    spec = rules()
+    out: list[Row] = []
+    for rule in spec.get("row_sum", []):
+        out.extend(_row_sums(doc_id, rule, tables))
+    for rule in spec.get("hierarchy", []):
+        out.extend(_hierarchies(doc_id, rule, tables))
+    for rule in spec.get("column_sum", []):
+        out.extend(_column_sums(doc_id, rule, tables))
+    for rule in spec.get("equal", []):
+        out.extend(_equals(doc_id, rule, tables))
+    if spec.get("narrative"):
+        text = narrative_text(lines)
+        for rule in spec["narrative"]:
+            out.extend(_narrative(doc_id, rule, tables, text))
+    return out

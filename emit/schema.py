@@ -41,6 +41,7 @@ TABLES = pa.schema(
         ("columns", pa.int32()),
         ("facts", pa.int32()),
         ("unit_name", pa.string()),
+        ("table_no", pa.int32()),
     ]
 )
 
@@ -65,6 +66,7 @@ FACTS = pa.schema(
         ("amount_yuan", YUAN),
         ("page", pa.int32()),
         ("unit_name", pa.string()),
+        ("table_no", pa.int32()),
     ]
 )
 

@@ -19,7 +19,7 @@ from extract.layout import BBox, Word
 
 _NUMBER = regex.compile(r"^[-+(]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?\)?$")
 _DECIMAL = regex.compile(r"^[-+(]?(?:\d{1,3}(?:,\d{3})+|\d+)\.\d+\)?$|^\d{1,3}(?:,\d{3})+$")
-_CODE = regex.compile(r"^[\[【]?[235]\d{2}(?:\d{2}){0,2}[\]】]?")
+_CODE = regex.compile(r"^[\[【]?[235]\d{2}(?:\d{2}){0,2}[\]】]?(?![\d年月])")
 _PAGE_NUMBER = regex.compile(r"^[-—–]?\s*\d{1,3}\s*[-—–]?$|^第\d+页")
 _NOTE = regex.compile(r"^(?:注|说明|备注)[:：0-9]")
 _CJK = regex.compile(r"^\p{Han}$")
@@ -268,8 +268,8 @@ def _header_cells(words: Sequence[Word], bounds: Sequence[float]) -> list[_Heade
         else:
             cells.append(_HeaderCell([w], cols))
     n_cols = len(bounds) - 1
-    for cell in cells:
-        if len(cell.cols) == 1 and _has_cell_below(cells, cell, cell.cols[0]):
+    for cell in cells:  # top to bottom: a parent is placed before the cells under it
+        if any(_has_cell_below(cells, cell, c) for c in cell.cols):
             cell.cols = _centred_span(cells, cell, bounds, n_cols)
     return cells
 
@@ -284,16 +284,29 @@ def _free_at(cells: Sequence[_HeaderCell], cell: _HeaderCell, col: int) -> bool:
     return not beside and _has_cell_below(cells, cell, col)
 
 
+def _parent_limits(
+    cells: Sequence[_HeaderCell], cell: _HeaderCell, n_cols: int
+) -> tuple[int, int]:
+    """The columns a heading may span: those of every heading printed above it."""
+    lo, hi = 0, n_cols - 1
+    for o in cells:
+        if o is not cell and o.bottom <= cell.top + 1 and set(o.cols) & set(cell.cols):
+            lo, hi = max(lo, o.cols[0]), min(hi, o.cols[-1])
+    return lo, hi
+
+
 def _centred_span(
     cells: Sequence[_HeaderCell], cell: _HeaderCell, bounds: Sequence[float], n_cols: int
 ) -> range:
-    """The widest run of free columns around a parent heading that it is centred on."""
+    """The widest run of free columns around a parent heading that it is centred on, inside
+    the span of the heading above it."""
     first, last = cell.cols[0], cell.cols[-1]
+    min_lo, max_hi = _parent_limits(cells, cell, n_cols)
     lo = first
-    while lo > 0 and _free_at(cells, cell, lo - 1):
+    while lo > min_lo and _free_at(cells, cell, lo - 1):
         lo -= 1
     hi = last
-    while hi < n_cols - 1 and _free_at(cells, cell, hi + 1):
+    while hi < max_hi and _free_at(cells, cell, hi + 1):
         hi += 1
     spans = [
         (abs((bounds[a] + bounds[b + 1]) / 2 - cell.x_mid), a, b)
@@ -361,19 +374,28 @@ def _attach_fragments(lines: list[_Line]) -> list[list[_Line]]:
     return [rows[i] for i in sorted(rows)]
 
 
+def _font_size(line: _Line) -> float:
+    return max(w.bottom - w.top for w in line.words)
+
+
 def _table_lines(lines: list[_Line], width: float) -> list[_Line]:
-    """The lines up to where prose resumes: a long sentence, or text after a gap wider than
-    three lines once the table has begun."""
+    """The lines up to where prose resumes: a long sentence, or, once the table has begun,
+    text after a gap wider than three lines or text set larger than the body rows (a
+    heading of the narrative that follows)."""
     out: list[_Line] = []
-    seen_data = False
+    body_sizes: list[float] = []
     for line in lines:
         widest = max(w.x1 - w.x0 for w in line.words)
         has_number = any(_is_number(w.text) for w in line.words)
         if widest > 0.45 * width and not has_number:
             break
-        if seen_data and out and not has_number and line.top - out[-1].bottom > 3 * line.height:
-            break
-        seen_data = seen_data or _is_data_line(line)
+        if body_sizes and not has_number:
+            if line.top - out[-1].bottom > 3 * line.height:
+                break
+            if _font_size(line) > 1.2 * sorted(body_sizes)[len(body_sizes) // 2]:
+                break
+        if _is_data_line(line):
+            body_sizes.append(_font_size(line))
         out.append(line)
     return out
 
