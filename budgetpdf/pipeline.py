@@ -205,12 +205,14 @@ def _document_row(path: Path, sha: str, size: int) -> Row:
     }
 
 
-def _open_error(path: Path, exc: Exception) -> str:
-    text = f"{type(exc).__name__}: {exc}".splitlines()[0][:200]
-    name = type(exc).__name__
-    if "Encrypt" in name or "password" in text.lower():
+def _open_error(exc: Exception) -> str:
+    """One line a person can act on, from whatever pdfminer raised (it wraps its errors)."""
+    causes = [exc, *exc.args, exc.__cause__, exc.__context__]
+    names = " ".join(type(c).__name__ for c in causes if isinstance(c, BaseException))
+    if "Password" in names or "Encrypt" in names:
         return "encrypted PDF: it needs a password to open; ask the publisher for an open copy"
-    return f"corrupt or truncated PDF, cannot be parsed ({text})"
+    detail = " ".join(f"{type(exc).__name__}: {exc}".split())[:160]
+    return f"corrupt or truncated PDF, cannot be parsed ({detail})"
 
 
 def process_document(path: Path) -> DocumentResult:
@@ -231,7 +233,7 @@ def process_document(path: Path) -> DocumentResult:
         except InputError:
             raise
         except Exception as exc:  # pdfminer raises many unrelated types on broken files
-            raise InputError(_open_error(path, exc)) from exc
+            raise InputError(_open_error(exc)) from exc
         _fill(result, reader)
     except InputError as exc:
         doc.update(status="failed", error=str(exc))

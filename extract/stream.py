@@ -141,7 +141,9 @@ def _column_bounds(
         elif not near:
             cols.append([w.x0, w.x1])
     for w in header:
-        if not any(w.x0 < c[1] and w.x1 > c[0] for c in cols):
+        if not _over_columns(w, cols) and not any(
+            _over_columns(o, cols) for o in header if _wraps_with(w, o)
+        ):
             cols.append([w.x0, w.x1])
     cols = _intervals([Word("", c[0], 0, c[1], 0) for c in cols], min_gap=0.0)
     edges = [_edges(c, body, numbers) for c in cols]
@@ -153,6 +155,18 @@ def _column_bounds(
         bounds.append(sum(known) / len(known) if known else (a[1] + b[0]) / 2)
     bounds.append(edges[-1][1] if edges[-1][1] is not None else cols[-1][1] + 2)
     return _mirror_outer_columns(bounds, numbers)
+
+
+def _over_columns(w: Word, cols: Sequence[list[float]]) -> bool:
+    return any(w.x0 < c[1] and w.x1 > c[0] for c in cols)
+
+
+def _wraps_with(w: Word, other: Word) -> bool:
+    """Two lines of one wrapped heading: stacked close together on the same centre (a
+    centred heading's short last line may lie outside a right-aligned column's amounts)."""
+    size = w.bottom - w.top
+    gap = max(w.top - other.bottom, other.top - w.bottom)
+    return other is not w and abs(w.x_mid - other.x_mid) < 0.5 * size and -1 < gap < 0.6 * size
 
 
 def _mirror_outer_columns(bounds: list[float], numbers: Sequence[Word]) -> list[float]:
@@ -255,6 +269,14 @@ class _HeaderCell:
     def x_mid(self) -> float:
         return (min(w.x0 for w in self.words) + max(w.x1 for w in self.words)) / 2
 
+    @property
+    def y_mid(self) -> float:
+        return (self.top + self.bottom) / 2
+
+    @property
+    def size(self) -> float:
+        return min(w.bottom - w.top for w in self.words)
+
 
 def _header_cells(words: Sequence[Word], bounds: Sequence[float]) -> list[_HeaderCell]:
     cells: list[_HeaderCell] = []
@@ -278,10 +300,25 @@ def _has_cell_below(cells: Sequence[_HeaderCell], cell: _HeaderCell, col: int) -
     return any(o is not cell and col in o.cols and o.top >= cell.bottom - 1 for o in cells)
 
 
-def _free_at(cells: Sequence[_HeaderCell], cell: _HeaderCell, col: int) -> bool:
-    """Nothing printed in col at the cell's height, but something below it."""
+def _nearest_below(
+    cells: Sequence[_HeaderCell], cell: _HeaderCell, col: int
+) -> _HeaderCell | None:
+    below = [o for o in cells if o is not cell and col in o.cols and o.top >= cell.bottom - 1]
+    return min(below, key=lambda o: o.top, default=None)
+
+
+def _children_mid(cells: Sequence[_HeaderCell], cell: _HeaderCell) -> float:
+    """The vertical middle of the highest heading under a parent in its own columns."""
+    mids = [b.y_mid for c in cell.cols if (b := _nearest_below(cells, cell, c)) is not None]
+    return min(mids, default=cell.bottom)
+
+
+def _free_at(cells: Sequence[_HeaderCell], cell: _HeaderCell, col: int, children: float) -> bool:
+    """Nothing printed in col at the cell's height, and a heading below it on the level of
+    the parent's children: a sibling heading spanning both levels is centred higher."""
     beside = any(col in o.cols and o.top < cell.bottom and o.bottom > cell.top for o in cells)
-    return not beside and _has_cell_below(cells, cell, col)
+    below = _nearest_below(cells, cell, col)
+    return not beside and below is not None and below.y_mid >= children - 0.5 * cell.size
 
 
 def _parent_limits(
@@ -302,11 +339,12 @@ def _centred_span(
     the span of the heading above it."""
     first, last = cell.cols[0], cell.cols[-1]
     min_lo, max_hi = _parent_limits(cells, cell, n_cols)
+    children = _children_mid(cells, cell)
     lo = first
-    while lo > min_lo and _free_at(cells, cell, lo - 1):
+    while lo > min_lo and _free_at(cells, cell, lo - 1, children):
         lo -= 1
     hi = last
-    while hi < max_hi and _free_at(cells, cell, hi + 1):
+    while hi < max_hi and _free_at(cells, cell, hi + 1, children):
         hi += 1
     spans = [
         (abs((bounds[a] + bounds[b + 1]) / 2 - cell.x_mid), a, b)

@@ -1,0 +1,71 @@
+"""Numbers, labels and codes as the documents print them."""
+
+from decimal import Decimal
+
+import pytest
+
+from normalize.codes import SplitCodeJoiner, classify, split_leading_code
+from normalize.numbers import parse_amount, to_yuan
+from normalize.text import item_name
+
+
+@pytest.mark.parametrize(
+    ("printed", "value"),
+    [
+        ("2,030.89", Decimal("2030.89")),
+        ("28.00", Decimal("28.00")),
+        ("150", Decimal("150")),
+        ("0.00", Decimal("0.00")),
+        ("(1.50)", Decimal("-1.50")),
+        ("-", None),
+        ("—", None),
+        ("", None),
+        ("12.5%", None),
+        ("１２３.４", Decimal("123.4")),
+    ],
+)
+def test_parse_amount(printed, value):
+    assert parse_amount(printed) == value
+
+
+def test_to_yuan_is_exact():
+    assert to_yuan(Decimal("0.01"), "万元") == Decimal("100.00")
+    assert to_yuan(Decimal("1234.5"), "元") == Decimal("1234.50")
+    assert to_yuan(Decimal("1"), None) is None
+
+
+@pytest.mark.parametrize(
+    ("raw", "name"),
+    [
+        ("一、一般公共预算财政拨款收入", "一般公共预算财政拨款收入"),
+        ("（一）项目绩效目标", "项目绩效目标"),
+        ("合 计", "合计"),
+        ("其中：捐赠收入", "其中:捐赠收入"),
+        ("机关事业单位\n基本养老保险\n缴费", "机关事业单位基本养老保险缴费"),
+        ("⽀出", "支出"),
+        ("1.5万元以上", "1.5万元以上"),
+    ],
+)
+def test_item_name(raw, name):
+    assert item_name(raw) == name
+
+
+def test_split_codes_carry_down():
+    joiner = SplitCodeJoiner()
+    assert joiner.join(["201", "", ""]) == "201"
+    assert joiner.join(["", "06", ""]) == "20106"
+    assert joiner.join(["", "", "01"]) == "2010601"
+    assert joiner.join(["", "", "02"]) == "2010602"
+    assert joiner.join(["", "07", ""]) == "20107"
+
+
+def test_code_in_label():
+    assert split_leading_code("[2014001]行政运行") == ("2014001", "行政运行")
+    assert split_leading_code("2080505 机关事业单位基本养老保险缴费支出")[0] == "2080505"
+    assert split_leading_code("2024年支出") == (None, "2024年支出")
+
+
+def test_classify():
+    c = classify("30227")
+    assert (c.code_system, c.code_level, c.parent_code) == ("经济分类", "款", "302")
+    assert classify("abc").item_code is None
