@@ -256,6 +256,8 @@ def _fill(result: DocumentResult, reader: _Reader) -> None:
     unit_default = _doc_unit(reader.segments)
     frames = []
     for seg in reader.segments:
+        if not seg.fragments:
+            continue  # a title with no table under it: a table of contents entry
         frame = build_frame(seg.spec, [f.grid for f in seg.fragments if f.grid is not None])
         if seg.spec is OTHER and not frame.records:
             continue

@@ -84,11 +84,19 @@ def _row(doc_id: str, rule: dict, table_id: str, expected: Decimal, actual: Deci
     }
 
 
+def _terms(parts: list[str], total: str, cells: dict[str, Row]) -> list[tuple[str, int]]:
+    """(column, sign) pairs; `*` stands for every other column of the row except the
+    `其中` (of which) breakdowns, which would count twice."""
+    if parts == ["*"]:
+        return [(c, 1) for c in cells if c != total and "其中" not in c]
+    return [(p.lstrip("-"), -1 if p.startswith("-") else 1) for p in parts]
+
+
 def _row_sums(doc_id: str, rule: dict, tables: dict[str, list[_Instance]]) -> Iterator[Row]:
     for inst in tables.get(rule["table"], []):
         for (section, _), cells in inst.rows().items():
             total = cells.get(rule["total"])
-            terms = [(p.lstrip("-"), -1 if p.startswith("-") else 1) for p in rule["parts"]]
+            terms = _terms(rule["parts"], rule["total"], cells)
             present = [(cells[name]["value"], sign) for name, sign in terms if name in cells]
             if total is None or not present:
                 continue

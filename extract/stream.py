@@ -300,9 +300,7 @@ def _has_cell_below(cells: Sequence[_HeaderCell], cell: _HeaderCell, col: int) -
     return any(o is not cell and col in o.cols and o.top >= cell.bottom - 1 for o in cells)
 
 
-def _nearest_below(
-    cells: Sequence[_HeaderCell], cell: _HeaderCell, col: int
-) -> _HeaderCell | None:
+def _nearest_below(cells: Sequence[_HeaderCell], cell: _HeaderCell, col: int) -> _HeaderCell | None:
     below = [o for o in cells if o is not cell and col in o.cols and o.top >= cell.bottom - 1]
     return min(below, key=lambda o: o.top, default=None)
 
@@ -321,9 +319,7 @@ def _free_at(cells: Sequence[_HeaderCell], cell: _HeaderCell, col: int, children
     return not beside and below is not None and below.y_mid >= children - 0.5 * cell.size
 
 
-def _parent_limits(
-    cells: Sequence[_HeaderCell], cell: _HeaderCell, n_cols: int
-) -> tuple[int, int]:
+def _parent_limits(cells: Sequence[_HeaderCell], cell: _HeaderCell, n_cols: int) -> tuple[int, int]:
     """The columns a heading may span: those of every heading printed above it."""
     lo, hi = 0, n_cols - 1
     for o in cells:

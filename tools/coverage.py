@@ -1,0 +1,85 @@
+"""Amount coverage: of the amounts printed in table rows on the pages where budgetpdf found a
+table, how many appear as facts on that page?
+
+An independent reading of the PDF (pdfplumber's own words, not our grids): every word that
+looks like an amount (decimals or thousands separators) on a line that is not prose.
+
+    python tools/coverage.py OUT [PDF_FOLDER] [--worst 10]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections import Counter
+from decimal import Decimal
+from pathlib import Path
+
+import pdfplumber
+import pyarrow.parquet as pq
+import regex
+
+AMOUNT = regex.compile(r"^-?(?:\d{1,3}(?:,\d{3})+|\d+)\.\d{2}$|^-?\d{1,3}(?:,\d{3})+$")
+PROSE = regex.compile(r"[。，；：]|万元|元[,，)）]|%")
+
+
+def printed_amounts(page: pdfplumber.page.Page) -> Counter:
+    lines: dict[int, list[str]] = {}
+    for w in page.extract_words(keep_blank_chars=False, use_text_flow=False):
+        lines.setdefault(round(w["top"] / 3), []).append(w["text"])
+    out: Counter = Counter()
+    for words in lines.values():
+        text = "".join(words)
+        if PROSE.search(text):
+            continue
+        for w in words:
+            if AMOUNT.match(w):
+                out[Decimal(w.replace(",", ""))] += 1
+    return out
+
+
+def coverage(out: Path, folder: Path) -> list[tuple[str, int, int]]:
+    docs = pq.read_table(out / "documents.parquet").to_pylist()
+    tables = pq.read_table(out / "tables.parquet").to_pylist()
+    facts = pq.read_table(out / "facts.parquet").to_pylist()
+    on_page: dict[tuple[str, int], Counter] = {}
+    for f in facts:
+        on_page.setdefault((f["doc_id"], f["page"]), Counter())[f["value"]] += 1
+    rows = []
+    for doc in docs:
+        pages = sorted({p for t in tables if t["doc_id"] == doc["doc_id"]
+                        and t["table_id"] != "other" and t["page_first"]
+                        for p in range(t["page_first"], t["page_last"] + 1)})
+        path = folder / doc["source"]
+        if not pages or not path.exists():
+            continue
+        printed = found = 0
+        with pdfplumber.open(path) as pdf:
+            for p in pages:
+                want = printed_amounts(pdf.pages[p - 1])
+                have = on_page.get((doc["doc_id"], p), Counter())
+                printed += sum(want.values())
+                found += sum((want & have).values())
+        rows.append((doc["source"], found, printed))
+    return rows
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("out", type=Path)
+    parser.add_argument("folder", type=Path, nargs="?", default=Path("data/raw"))
+    parser.add_argument("--worst", type=int, default=10)
+    args = parser.parse_args()
+    rows = coverage(args.out, args.folder)
+    found = sum(r[1] for r in rows)
+    printed = sum(r[2] for r in rows)
+    full = sum(1 for r in rows if r[1] == r[2])
+    print(f"amount coverage: {found}/{printed} = {found / max(printed, 1):.2%} over {len(rows)} "
+          f"documents; {full} documents at 100%")
+    for source, f, p in sorted(rows, key=lambda r: r[1] / max(r[2], 1))[: args.worst]:
+        print(f"  {f}/{p} {source}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
