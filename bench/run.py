@@ -150,7 +150,7 @@ def worker(engine: str) -> None:
 
     warnings.filterwarnings("ignore")
     jobs = json.load(sys.stdin)
-    t0, c0 = time.perf_counter(), _cpu()
+    t0 = time.perf_counter()
     work = {"budgetpdf": _work_budgetpdf, "pdfplumber": _work_pdfplumber,
             "camelot": _work_camelot}[engine](jobs)
     next(work)  # imports done
@@ -273,16 +273,18 @@ def report(m: dict, sample: list[dict], cam_jobs, speed: dict, mem: dict, big: d
     L.append(f"- python {m['python']}; " + ", ".join(f"{k} {v}" for k, v in m["versions"].items()))
     L.append("- every engine in its own subprocess, single process, BLAS/OpenMP/OpenCV "
              "threads = 1; rates are pages per wall second and per CPU second of that process, "
-             "imports excluded; peak RSS is the child's ru_maxrss (includes interpreter and imports)")
+             "imports excluded; peak RSS is the child's ru_maxrss "
+             "(includes interpreter and imports)")
     pages = sum(r["pages"] for r in sample)
     cam_pages = sum(c for _, c in cam_jobs) if args.camelot_pages else pages
     L.append(f"- sample: {len(sample)} documents, {pages} pages "
              f"(catalog sorted by sha256, round-robin over page strata "
              f"{', '.join(f'{lo}-{hi}' for lo, hi in STRATA)}; fully scanned PDFs excluded)")
     if args.camelot_pages:
-        L.append(f"- camelot throughput on a sub-sample: the first {cam_jobs[0][1] if cam_jobs else 0}"
-                 f" pages of each sample document (capped by its length), {cam_pages} pages")
-    L.append(f"- command: `python bench/run.py {' '.join(sys.argv[1:])}`".rstrip())
+        first = cam_jobs[0][1] if cam_jobs else 0
+        L.append(f"- camelot throughput on a sub-sample: the first {first} pages of each "
+                 f"sample document (capped by its length), {cam_pages} pages")
+    L.append(f"- command: `{' '.join(['python bench/run.py', *sys.argv[1:]])}`")
     L.append("")
     L.append("## Throughput on the sample\n")
     L.append("| engine | what runs | pages | wall s | pages/s (wall, 1 core) | pages/CPU-s "
@@ -327,8 +329,9 @@ def report(m: dict, sample: list[dict], cam_jobs, speed: dict, mem: dict, big: d
     L.append("| | vs pdfplumber | vs camelot |")
     L.append("|---|---:|---:|")
     b = speed.get("budgetpdf")
-    L.append(f"| speed, pages/s (>1 = budgetpdf faster) | {_ratio(_pps(b), _pps(speed.get('pdfplumber')))}"
-             f" | {_ratio(_pps(b), _pps(speed.get('camelot')))} |")
+    L.append(f"| speed, pages/s (>1 = budgetpdf faster) | "
+             f"{_ratio(_pps(b), _pps(speed.get('pdfplumber')))} | "
+             f"{_ratio(_pps(b), _pps(speed.get('camelot')))} |")
     L.append(f"| peak RSS on the sample (<1 = budgetpdf smaller) | "
              f"{_ratio(_rss(b), _rss(speed.get('pdfplumber')))} | "
              f"{_ratio(_rss(b), _rss(speed.get('camelot')))} |")
@@ -338,8 +341,10 @@ def report(m: dict, sample: list[dict], cam_jobs, speed: dict, mem: dict, big: d
                  f"{_ratio(_rss(bm), _rss(mem.get('pdfplumber')))} | "
                  f"{_ratio(_rss(bm), _rss(mem.get('camelot')))} |")
     L.append("\nNote: budgetpdf does more than the baselines (table identification, "
-             "normalization, checks); pdfplumber and camelot only return raw cell grids. "
-             "camelot's rate is measured on its page sub-sample, the others on the whole sample.")
+             "normalization, checks); pdfplumber and camelot only return raw cell grids."
+             + (" camelot's rate is measured on its page sub-sample, the others on the whole "
+                "sample." if args.camelot_pages else "")
+             + " Wall rates suffer when other processes share the cores; pages/CPU-s does not.")
     L.append("\n## Sample\n")
     L.append("| # | file | pages | bytes |")
     L.append("|---:|---|---:|---:|")

@@ -22,8 +22,12 @@ def _cmd_run(args: argparse.Namespace) -> int:
         print(f"budgetpdf: no such file or folder: {missing[0]}", file=sys.stderr)
         return 2
     summary = run(
-        paths, Path(args.out), jobs=args.jobs, force=args.force,
-        limits=Limits(args.timeout, args.memory), progress=sys.stderr.isatty(),
+        paths,
+        Path(args.out),
+        jobs=args.jobs,
+        force=args.force,
+        limits=Limits(args.timeout, args.memory),
+        progress=sys.stderr.isatty(),
     )
     print(f"budgetpdf {__version__}: {summary.line()} → {args.out}")
     return 1 if summary.failed else 0
@@ -38,12 +42,16 @@ def _cmd_checks(args: argparse.Namespace) -> int:
         by_doc[c["doc_id"]].append(c)
     for doc_id, rows in sorted(by_doc.items()):
         doc = docs.get(doc_id, {})
-        print(f"\n{doc.get('publisher') or '?'} {doc.get('fiscal_year') or ''} "
-              f"{doc.get('doc_kind') or ''} — {doc.get('source', doc_id)} ({len(rows)} failed)")
+        print(
+            f"\n{doc.get('publisher') or '?'} {doc.get('fiscal_year') or ''} "
+            f"{doc.get('doc_kind') or ''} — {doc.get('source', doc_id)} ({len(rows)} failed)"
+        )
         for c in rows:
             print(f"  [{c['check_id']}] {c['description']}")
-            print(f"      {c['location']}: expected {c['expected']}, actual {c['actual']}, "
-                  f"difference {c['difference']} (tolerance {c['tolerance']})")
+            print(
+                f"      {c['location']}: expected {c['expected']}, actual {c['actual']}, "
+                f"difference {c['difference']} (tolerance {c['tolerance']})"
+            )
     print(f"\n{len(checks)} failed checks in {len(by_doc)} of {len(docs)} documents")
     return 0
 
@@ -59,8 +67,10 @@ def _cmd_status(args: argparse.Namespace) -> int:
         by_status[d["status"]] += 1
     facts = read_table(out, "facts").num_rows
     years = sorted({d["fiscal_year"] for d in docs if d["fiscal_year"]})
-    print(f"{out}: {len(docs)} documents ({', '.join(f'{n} {s}' for s, n in sorted(by_status.items()))}), "
-          f"{facts} facts, fiscal years {years[0] if years else '-'}–{years[-1] if years else '-'}")
+    print(
+        f"{out}: {len(docs)} documents ({', '.join(f'{n} {s}' for s, n in sorted(by_status.items()))}), "
+        f"{facts} facts, fiscal years {years[0] if years else '-'}–{years[-1] if years else '-'}"
+    )
     for d in docs:
         if d["status"] in ("failed", "skipped", "partial"):
             print(f"  {d['status']:8} {d['source']}: {d['error']}")

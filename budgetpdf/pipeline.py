@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import time
+import traceback
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -16,7 +18,7 @@ from check.engine import run_checks
 from extract.layout import TextLine, Word
 from extract.pdf import PageLayout, read_pages
 from extract.stream import infer_grid
-from normalize.frame import TableFrame, build_frame
+from normalize.frame import TableFrame, build_frame, header_row_count
 from normalize.metadata import read_metadata
 from normalize.numbers import to_yuan
 from normalize.schema import OTHER
@@ -98,13 +100,25 @@ class _Reader:
             fragment.grid = infer_grid(page.number, _words(page), fragment.region, last.grid)
             if fragment.grid is None:
                 return
-        if continues and fragment.grid.n_cols == last.grid.n_cols:
+        if continues and (
+            fragment.grid.n_cols == last.grid.n_cols
+            or self._runs_on
+            and _same_width(fragment.grid, last.grid)
+            and header_row_count(fragment.grid) == 0
+        ):
             previous.fragments.append(fragment)
             return
         if fragment.grid.ruled:
             segment = TableSegment(OTHER, "", None, None, None, [fragment])
             self.segments.append(segment)
             self._open = segment
+
+
+def _same_width(grid: Grid, before: Grid) -> bool:
+    """A continuation spans (nearly) the same width as the table it continues."""
+    (a0, _, a1, _), (b0, _, b1, _) = grid.bbox, before.bbox
+    shared = max(0.0, min(a1, b1) - max(a0, b0))
+    return shared >= 0.9 * max(a1 - a0, b1 - b0)
 
 
 def _words(page: PageLayout) -> list[Word]:
@@ -215,6 +229,19 @@ def _open_error(exc: Exception) -> str:
     return f"corrupt or truncated PDF, cannot be parsed ({detail})"
 
 
+def _pages_or_input_error(path: Path) -> Iterator[PageLayout]:
+    """Pages of the PDF; whatever the PDF parser raises becomes an InputError."""
+    pages = read_pages(path)
+    while True:
+        try:
+            page = next(pages)
+        except StopIteration:
+            return
+        except Exception as exc:  # pdfminer raises many unrelated types on broken files
+            raise InputError(_open_error(exc)) from exc
+        yield page
+
+
 def process_document(path: Path) -> DocumentResult:
     """Every contract row for one file. Never raises for a bad input: the documents row
     says what went wrong."""
@@ -227,16 +254,18 @@ def process_document(path: Path) -> DocumentResult:
             if fh.read(1024).find(PDF_MAGIC) < 0:
                 raise InputError("not a PDF: the file does not start with %PDF")
         reader = _Reader()
-        try:
-            for page in read_pages(path):
-                reader.read(page)
-        except InputError:
-            raise
-        except Exception as exc:  # pdfminer raises many unrelated types on broken files
-            raise InputError(_open_error(exc)) from exc
+        for page in _pages_or_input_error(path):
+            reader.read(page)
         _fill(result, reader)
     except InputError as exc:
         doc.update(status="failed", error=str(exc))
+    except Exception as exc:  # a bug of ours must not pass for a bad input, nor stop the run
+        where = traceback.extract_tb(exc.__traceback__)[-1]
+        doc.update(
+            status="failed",
+            error=f"internal error, please report: {type(exc).__name__}: {exc} "
+            f"({Path(where.filename).name}:{where.lineno})".replace("\n", " "),
+        )
     doc["seconds"] = round(time.perf_counter() - started, 3)
     return result
 

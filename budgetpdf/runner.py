@@ -83,16 +83,15 @@ def already_done(out: Path) -> set[str]:
     return {d["sha256"] for d in docs if d["pipeline_version"] == __version__}
 
 
-def _results(
-    paths: Sequence[Path], jobs: int, limits: Limits
-) -> Iterator[DocumentResult]:
+def _results(paths: Sequence[Path], jobs: int, limits: Limits) -> Iterator[DocumentResult]:
     if jobs <= 1:
         for path in paths:
             yield process_bounded(path, limits)
         return
     ctx = multiprocessing.get_context("fork" if sys.platform != "win32" else "spawn")
-    with ctx.Pool(jobs, initializer=_limit_memory, initargs=(limits.memory_mb,),
-                  maxtasksperchild=10) as pool:
+    with ctx.Pool(
+        jobs, initializer=_limit_memory, initargs=(limits.memory_mb,), maxtasksperchild=10
+    ) as pool:
         yield from pool.imap(_worker, [(p, limits) for p in paths])
 
 
@@ -116,8 +115,12 @@ class RunSummary:
 
 
 def run(
-    paths: Sequence[Path], out: Path, jobs: int = 1, force: bool = False,
-    limits: Limits = Limits(), progress: bool = False,
+    paths: Sequence[Path],
+    out: Path,
+    jobs: int = 1,
+    force: bool = False,
+    limits: Limits = Limits(),
+    progress: bool = False,
 ) -> RunSummary:
     inputs = collect_inputs(paths)
     done = set() if force else already_done(out)

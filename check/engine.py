@@ -67,8 +67,16 @@ def _instances(facts: list[Row]) -> dict[str, list[_Instance]]:
     return out
 
 
-def _row(doc_id: str, rule: dict, table_id: str, expected: Decimal, actual: Decimal,
-         tolerance: Decimal, location: str, description: str | None = None) -> Row:
+def _row(
+    doc_id: str,
+    rule: dict,
+    table_id: str,
+    expected: Decimal,
+    actual: Decimal,
+    tolerance: Decimal,
+    location: str,
+    description: str | None = None,
+) -> Row:
     difference = actual - expected
     return {
         "doc_id": doc_id,
@@ -128,8 +136,9 @@ def _children_sums(doc_id: str, rule: dict, inst: _Instance) -> Iterator[Row]:
                 yield _sum_row(doc_id, rule, inst, f, classes, column)
 
 
-def _sum_row(doc_id: str, rule: dict, inst: _Instance, total: Row, parts: list[Row],
-             column: str) -> Row:
+def _sum_row(
+    doc_id: str, rule: dict, inst: _Instance, total: Row, parts: list[Row], column: str
+) -> Row:
     expected = sum((p["value"] for p in parts), Decimal(0))
     tol = _unit_of_last_digit([total["value"], *(p["value"] for p in parts)]) * (len(parts) - 1)
     codes = "+".join(p["item_code"] or p["item_name"] for p in parts)
@@ -185,12 +194,20 @@ def _equals(doc_id: str, rule: dict, tables: dict[str, list[_Instance]]) -> Iter
         return
     tol = _unit_of_last_digit(left + right) * (len(left) + len(right) - 2)
     where = " + ".join(f"{t['table']}:{t.get('item', '')}/{t['column']}" for t in rule["right"])
-    yield _row(doc_id, rule, rule["left"][0]["table"], sum(right, Decimal(0)),
-               sum(left, Decimal(0)), tol, where)
+    yield _row(
+        doc_id,
+        rule,
+        rule["left"][0]["table"],
+        sum(right, Decimal(0)),
+        sum(left, Decimal(0)),
+        tol,
+        where,
+    )
 
 
-def _narrative(doc_id: str, rule: dict, tables: dict[str, list[_Instance]],
-               text: str) -> Iterator[Row]:
+def _narrative(
+    doc_id: str, rule: dict, tables: dict[str, list[_Instance]], text: str
+) -> Iterator[Row]:
     cells = [c for term in rule["candidates"] if (c := _select(tables, term))]
     cells = [c for c in cells if c["amount_yuan"] is not None]
     if not cells:
@@ -203,7 +220,9 @@ def _narrative(doc_id: str, rule: dict, tables: dict[str, list[_Instance]],
         half_digit = _unit_of_last_digit([quoted]) / 2
         tol = to_yuan(half_digit, m.group("unit")) or Decimal(0)
         best = min(cells, key=lambda c: abs(c["amount_yuan"] - yuan))
-        where = f"text '{m.group(0)}' vs {best['table_id']}:{best['item_name']}/{best['column_name']}"
+        where = (
+            f"text '{m.group(0)}' vs {best['table_id']}:{best['item_name']}/{best['column_name']}"
+        )
         yield _row(doc_id, rule, best["table_id"], best["amount_yuan"], yuan, tol, where)
 
 

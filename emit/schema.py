@@ -2,7 +2,7 @@
 
 import pyarrow as pa
 
-AMOUNT = pa.decimal128(24, 6)
+AMOUNT = pa.decimal128(38, 10)
 YUAN = pa.decimal128(20, 2)
 
 DOCUMENTS = pa.schema(

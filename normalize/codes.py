@@ -62,6 +62,10 @@ class SplitCodeJoiner:
 
     def join(self, parts: list[str]) -> str | None:
         parts = [squash(p) for p in parts]
+        whole = next((p for p in parts if _CODE.match(p) and len(p) > 3), None)
+        if whole:  # a template that prints the full code in the 类 column
+            self._carry = [whole[:3], whole[3:5], whole[5:7]][: (len(whole) - 1) // 2]
+            return whole
         if not any(_PART.match(p) for p in parts):
             return None
         for level, part in enumerate(parts):

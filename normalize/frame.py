@@ -352,6 +352,43 @@ def _header_is(grid: Grid, col: int, header: str, layout: Layout) -> bool:
     )
 
 
+def _overlap(a0: float, a1: float, b0: float, b1: float) -> float:
+    return max(0.0, min(a1, b1) - max(a0, b0))
+
+
+def _realigned(own: Layout, grid: Grid, before: Layout, before_grid: Grid) -> Layout:
+    """A continuation printed with other column boundaries (split code columns merged into
+    one, say): its own groups, each amount column named after the amount column of the page
+    before that it stands under, each group with the section of the group above it."""
+    names: dict[int, str] = {}
+    for c in (c for g in own.groups for c in g.amount_cols):
+        spans = [
+            (_overlap(grid.xs[c], grid.xs[c + 1], before_grid.xs[p], before_grid.xs[p + 1]), p)
+            for p in before.names
+        ]
+        width, p = max(spans, default=(0.0, -1))
+        if width > 0:
+            names[c] = before.names[p]
+    groups = []
+    for g in own.groups:
+        cols = g.code_cols + g.label_cols + g.amount_cols
+        above = max(
+            before.groups,
+            key=lambda b: sum(
+                _overlap(grid.xs[c], grid.xs[c + 1], before_grid.xs[d], before_grid.xs[d + 1])
+                for c in cols
+                for d in b.code_cols + b.label_cols + b.amount_cols
+            ),
+        )
+        amounts = [c for c in g.amount_cols if c in names]
+        groups.append(Group(above.section, g.code_cols, g.label_cols, amounts))
+    return Layout(grid.n_cols, groups, names, 0)
+
+
+def _header_texts(grid: Grid, rows: int) -> set[str]:
+    return {t for r in range(rows) for t in _row_texts(grid, r) if t}
+
+
 def _row_signature(grid: Grid, row: int) -> tuple[str, ...]:
     return tuple(squash(grid.text(row, c)) for c in range(grid.n_cols))
 
@@ -361,14 +398,24 @@ def build_frame(spec: TableSpec, grids: Sequence[Grid]) -> TableFrame:
     records: list[Record] = []
     layout: Layout | None = None
     first_body: list[tuple[str, ...]] = []
+    first_header: set[str] = set()
+    previous: Grid | None = None
     row_no = 0
     joiners: list[SplitCodeJoiner] = []
     for grid in grids:
         own = layout_of(grid, spec)
-        inherits = layout is not None and own.header_rows == 0 and grid.n_cols == layout.n_cols
-        if not inherits:
-            layout = own
+        texts = _header_texts(grid, own.header_rows)
+        # A page that continues a table without repeating its header: its leading rows
+        # (blank, or label-only template rows) share no text with the real header.
+        inherits = layout is not None and not (texts & first_header)
+        if inherits and grid.n_cols != layout.n_cols:
+            layout = _realigned(own, grid, layout, previous)
             joiners = [SplitCodeJoiner() for _ in layout.groups]
+        elif not inherits:
+            layout = own
+            first_header = first_header or texts
+            joiners = [SplitCodeJoiner() for _ in layout.groups]
+        previous = grid
         start = 0 if inherits else layout.header_rows
         reader = _RowReader(spec, layout, joiners)
         repeated = grid is not grids[0]

@@ -6,7 +6,8 @@ import regex
 
 from normalize.text import squash
 
-_AMOUNT = regex.compile(r"^[-+]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?$")
+# At most 8 decimals: longer fractions are ratios or identifiers, not amounts.
+_AMOUNT = regex.compile(r"^[-+]?(?:\d{1,3}(?:,\d{3})+|\d{1,18})(?:\.\d{1,8})?$")
 _DASHES = {"-", "—", "–", "－", "--", "——", "/", "\\"}
 _UNIT_FACTORS = {
     "元": Decimal(1),

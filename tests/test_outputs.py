@@ -13,9 +13,24 @@ from conftest import SEED, need
 from budgetpdf.cli import main
 
 CONTRACT_FACTS = [
-    "doc_id", "table_id", "table_name", "table_code", "section", "row_no", "item_code",
-    "code_system", "code_level", "parent_code", "item_name", "item_raw", "column_name",
-    "column_id", "value", "unit", "amount_yuan", "page",
+    "doc_id",
+    "table_id",
+    "table_name",
+    "table_code",
+    "section",
+    "row_no",
+    "item_code",
+    "code_system",
+    "code_level",
+    "parent_code",
+    "item_name",
+    "item_raw",
+    "column_name",
+    "column_id",
+    "value",
+    "unit",
+    "amount_yuan",
+    "page",
 ]
 
 

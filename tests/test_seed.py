@@ -43,20 +43,23 @@ def test_document_metadata_from_text(seed_lattice):
 
 
 def test_classification_of_coded_rows(seed_lattice):
-    by_key = {
-        (f["table_id"], f["item_code"]): f for f in seed_lattice.facts if f["item_code"]
-    }
+    by_key = {(f["table_id"], f["item_code"]): f for f in seed_lattice.facts if f["item_code"]}
     f = by_key[("income", "2240401")]
     assert (f["code_system"], f["code_level"], f["parent_code"]) == ("功能分类", "项", "22404")
     f = by_key[("gpb_basic_expenditure", "30101")]
     assert (f["code_system"], f["code_level"], f["parent_code"]) == ("经济分类", "款", "301")
     f = by_key[("income_expenditure_summary", "224")]  # 类 row printed without its code
-    assert (f["item_name"], f["code_level"], f["parent_code"]) == ("灾害防治及应急管理支出", "类", None)
+    assert (f["item_name"], f["code_level"], f["parent_code"]) == (
+        "灾害防治及应急管理支出",
+        "类",
+        None,
+    )
 
 
 def test_amounts_in_yuan_are_exact(seed_lattice):
     total = next(
-        f for f in seed_lattice.facts
+        f
+        for f in seed_lattice.facts
         if f["table_id"] == "income_expenditure_summary" and f["item_name"] == "总计"
     )
     assert str(total["value"]) == "4184.50"

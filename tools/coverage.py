@@ -47,9 +47,14 @@ def coverage(out: Path, folder: Path) -> list[tuple[str, int, int]]:
         on_page.setdefault((f["doc_id"], f["page"]), Counter())[f["value"]] += 1
     rows = []
     for doc in docs:
-        pages = sorted({p for t in tables if t["doc_id"] == doc["doc_id"]
-                        and t["table_id"] != "other" and t["page_first"]
-                        for p in range(t["page_first"], t["page_last"] + 1)})
+        pages = sorted(
+            {
+                p
+                for t in tables
+                if t["doc_id"] == doc["doc_id"] and t["table_id"] != "other" and t["page_first"]
+                for p in range(t["page_first"], t["page_last"] + 1)
+            }
+        )
         path = folder / doc["source"]
         if not pages or not path.exists():
             continue
@@ -74,8 +79,10 @@ def main() -> int:
     found = sum(r[1] for r in rows)
     printed = sum(r[2] for r in rows)
     full = sum(1 for r in rows if r[1] == r[2])
-    print(f"amount coverage: {found}/{printed} = {found / max(printed, 1):.2%} over {len(rows)} "
-          f"documents; {full} documents at 100%")
+    print(
+        f"amount coverage: {found}/{printed} = {found / max(printed, 1):.2%} over {len(rows)} "
+        f"documents; {full} documents at 100%"
+    )
     for source, f, p in sorted(rows, key=lambda r: r[1] / max(r[2], 1))[: args.worst]:
         print(f"  {f}/{p} {source}")
     return 0

@@ -58,8 +58,7 @@ pdfmetrics.registerFont(UnicodeCIDFont(FONT))
 
 TITLE = ParagraphStyle("title", fontName=FONT, fontSize=16, leading=22, alignment=TA_CENTER)
 COVER = ParagraphStyle("cover", fontName=FONT, fontSize=24, leading=34, alignment=TA_CENTER)
-COVER_SUB = ParagraphStyle("cover_sub", fontName=FONT, fontSize=14, leading=22,
-                           alignment=TA_CENTER)
+COVER_SUB = ParagraphStyle("cover_sub", fontName=FONT, fontSize=14, leading=22, alignment=TA_CENTER)
 
 
 def amt(v: D | None) -> str:
@@ -116,6 +115,7 @@ EXPENDITURE = rolled_up(EXPENDITURE_LEAVES)
 
 # ---------------------------------------------------------------- table drawing
 
+
 def ruled(data, widths, spans=(), header_rows=0, font_size=9, align_from=None):
     """A fully ruled table; spans are ((c0, r0), (c1, r1)) merged cells, drawn without the
     inner rules (reportlab's GRID honours SPAN)."""
@@ -127,12 +127,20 @@ def ruled(data, widths, spans=(), header_rows=0, font_size=9, align_from=None):
         ("TOPPADDING", (0, 0), (-1, -1), 3),
         ("BOTTOMPADDING", (0, 0), (-1, -1), 3),
     ]
-    head = ParagraphStyle(f"head{font_size}", fontName=FONT, fontSize=font_size,
-                          leading=font_size + 3, alignment=TA_CENTER, wordWrap="CJK")
+    head = ParagraphStyle(
+        f"head{font_size}",
+        fontName=FONT,
+        fontSize=font_size,
+        leading=font_size + 3,
+        alignment=TA_CENTER,
+        wordWrap="CJK",
+    )
     # Header text wraps inside its cell, as printed tables do (a plain string would run over
     # the rules into the next cell).
-    data = [[Paragraph(c, head) if r < header_rows and c else c for c in row]
-            for r, row in enumerate(data)]
+    data = [
+        [Paragraph(c, head) if r < header_rows and c else c for c in row]
+        for r, row in enumerate(data)
+    ]
     if align_from is not None:
         style.append(("ALIGN", (align_from, header_rows), (-1, -1), "RIGHT"))
     for a, b in spans:
@@ -151,12 +159,16 @@ def heading(story, title: str, label: str, width: float):
         [[label, "单位：万元"], [f"部门：{UNIT_NAME}", ""]],
         colWidths=[width / 2, width / 2],
     )
-    meta.setStyle(TableStyle([
-        ("FONT", (0, 0), (-1, -1), FONT, 10),
-        ("ALIGN", (1, 0), (1, 0), "RIGHT"),
-        ("LEFTPADDING", (0, 0), (-1, -1), 0),
-        ("RIGHTPADDING", (0, 0), (-1, -1), 0),
-    ]))
+    meta.setStyle(
+        TableStyle(
+            [
+                ("FONT", (0, 0), (-1, -1), FONT, 10),
+                ("ALIGN", (1, 0), (1, 0), "RIGHT"),
+                ("LEFTPADDING", (0, 0), (-1, -1), 0),
+                ("RIGHTPADDING", (0, 0), (-1, -1), 0),
+            ]
+        )
+    )
     story.append(meta)
     story.append(Spacer(1, 2 * mm))
 
@@ -185,7 +197,12 @@ def summary_table(width: float) -> Table:
     right = [
         ("一、社会保障和就业支出", total(*EXPENDITURE["208"])),
         ("二、灾害防治及应急管理支出", total(*EXPENDITURE["224"])),
-        None, None, None, None, None, None,
+        None,
+        None,
+        None,
+        None,
+        None,
+        None,
         ("本年支出合计", spend_total),
         ("结余分配", None),
         ("年末结转和结余", closing),
@@ -204,12 +221,16 @@ def summary_table(width: float) -> Table:
     w = width
     widths = [w * 0.30, w * 0.06, w * 0.14, w * 0.30, w * 0.06, w * 0.14]
     t = ruled(data, widths, spans=[((0, 0), (2, 0)), ((3, 0), (5, 0))], header_rows=3)
-    t.setStyle(TableStyle([
-        ("ALIGN", (1, 3), (2, -1), "RIGHT"),
-        ("ALIGN", (4, 3), (5, -1), "RIGHT"),
-        ("ALIGN", (1, 3), (1, -1), "CENTER"),
-        ("ALIGN", (4, 3), (4, -1), "CENTER"),
-    ]))
+    t.setStyle(
+        TableStyle(
+            [
+                ("ALIGN", (1, 3), (2, -1), "RIGHT"),
+                ("ALIGN", (4, 3), (5, -1), "RIGHT"),
+                ("ALIGN", (1, 3), (1, -1), "CENTER"),
+                ("ALIGN", (4, 3), (4, -1), "CENTER"),
+            ]
+        )
+    )
     return t
 
 
@@ -228,8 +249,14 @@ def by_code_table(width: float, columns: list[str], rows: dict[str, list[D | Non
     spans += [((c, 0), (c, 1)) for c in range(2, n + 2)]  # each amount header spans 2 rows
     code_w, name_w = width * 0.10, width * 0.24
     amount_w = (width - code_w - name_w) / n
-    t = ruled(data, [code_w, name_w] + [amount_w] * n, spans=spans, header_rows=3,
-              align_from=2, font_size=9)
+    t = ruled(
+        data,
+        [code_w, name_w] + [amount_w] * n,
+        spans=spans,
+        header_rows=3,
+        align_from=2,
+        font_size=9,
+    )
     t.setStyle(TableStyle([("ALIGN", (0, 3), (0, 3), "CENTER")]))
     return t
 
@@ -237,10 +264,17 @@ def by_code_table(width: float, columns: list[str], rows: dict[str, list[D | Non
 def three_public_table(width: float) -> Table:
     """公开09表: 预算数 and 决算数, each 合计 | 因公出国(境)费 | 公务用车购置及运行维护费
     (小计 | 公务用车购置费 | 公务用车运行维护费) | 公务接待费, over a 栏次 row."""
+
     def group(travel, purchase, operation, reception, vehicles=None):
         vehicles = total(purchase, operation) if vehicles is None else vehicles
-        return [total(travel, vehicles, reception), travel, vehicles, purchase, operation,
-                reception]
+        return [
+            total(travel, vehicles, reception),
+            travel,
+            vehicles,
+            purchase,
+            operation,
+            reception,
+        ]
 
     budget = group(D("5.00"), None, D("15.00"), D("5.00"))
     # DELIBERATE GAP: 决算数 公务用车购置及运行维护费 小计 printed 14.35, its part
@@ -272,9 +306,16 @@ def build(out: Path) -> None:
     margin = 15 * mm
     width = page[0] - 2 * margin
     doc = SimpleDocTemplate(
-        str(out), pagesize=page, leftMargin=margin, rightMargin=margin,
-        topMargin=margin, bottomMargin=margin, invariant=1,
-        title=f"{UNIT_NAME}{YEAR}年度部门决算", author=UNIT_NAME, subject="示例数据（虚构）",
+        str(out),
+        pagesize=page,
+        leftMargin=margin,
+        rightMargin=margin,
+        topMargin=margin,
+        bottomMargin=margin,
+        invariant=1,
+        title=f"{UNIT_NAME}{YEAR}年度部门决算",
+        author=UNIT_NAME,
+        subject="示例数据（虚构）",
         creator="budgetpdf tools/make_sample.py",
     )
     story = [
@@ -287,15 +328,38 @@ def build(out: Path) -> None:
     heading(story, "收入支出决算总表", "公开01表", width)
     story += [summary_table(width), PageBreak()]
     heading(story, "收入决算表", "公开02表", width)
-    story += [by_code_table(width, ["本年收入合计", "财政拨款收入", "上级补助收入", "事业收入",
-                                    "经营收入", "附属单位上缴收入", "其他收入"],
-                            {k: [total(*v)] + v for k, v in INCOME.items()}),
-              PageBreak()]
+    story += [
+        by_code_table(
+            width,
+            [
+                "本年收入合计",
+                "财政拨款收入",
+                "上级补助收入",
+                "事业收入",
+                "经营收入",
+                "附属单位上缴收入",
+                "其他收入",
+            ],
+            {k: [total(*v)] + v for k, v in INCOME.items()},
+        ),
+        PageBreak(),
+    ]
     heading(story, "支出决算表", "公开03表", width)
-    story += [by_code_table(width, ["本年支出合计", "基本支出", "项目支出", "上缴上级支出",
-                                    "经营支出", "对附属单位补助支出"],
-                            {k: [total(*v)] + v for k, v in EXPENDITURE.items()}),
-              PageBreak()]
+    story += [
+        by_code_table(
+            width,
+            [
+                "本年支出合计",
+                "基本支出",
+                "项目支出",
+                "上缴上级支出",
+                "经营支出",
+                "对附属单位补助支出",
+            ],
+            {k: [total(*v)] + v for k, v in EXPENDITURE.items()},
+        ),
+        PageBreak(),
+    ]
     heading(story, '财政拨款"三公"经费支出决算表', "公开09表", width)
     story.append(three_public_table(width))
     doc.build(story)
