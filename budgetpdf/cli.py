@@ -67,10 +67,9 @@ def _cmd_status(args: argparse.Namespace) -> int:
         by_status[d["status"]] += 1
     facts = read_table(out, "facts").num_rows
     years = sorted({d["fiscal_year"] for d in docs if d["fiscal_year"]})
-    print(
-        f"{out}: {len(docs)} documents ({', '.join(f'{n} {s}' for s, n in sorted(by_status.items()))}), "
-        f"{facts} facts, fiscal years {years[0] if years else '-'}–{years[-1] if years else '-'}"
-    )
+    statuses = ", ".join(f"{n} {s}" for s, n in sorted(by_status.items()))
+    span = f"{years[0]}–{years[-1]}" if years else "-"
+    print(f"{out}: {len(docs)} documents ({statuses}), {facts} facts, fiscal years {span}")
     for d in docs:
         if d["status"] in ("failed", "skipped", "partial"):
             print(f"  {d['status']:8} {d['source']}: {d['error']}")

@@ -15,6 +15,7 @@ import regex
 from budgetpdf import __version__
 from budgetpdf.model import DocumentResult, Row
 from check.engine import run_checks
+from extract.grid import Grid
 from extract.layout import TextLine, Word
 from extract.pdf import PageLayout, read_pages
 from extract.stream import infer_grid

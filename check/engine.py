@@ -102,7 +102,7 @@ def _terms(parts: list[str], total: str, cells: dict[str, Row]) -> list[tuple[st
 
 def _row_sums(doc_id: str, rule: dict, tables: dict[str, list[_Instance]]) -> Iterator[Row]:
     for inst in tables.get(rule["table"], []):
-        for (section, _), cells in inst.rows().items():
+        for cells in inst.rows().values():
             total = cells.get(rule["total"])
             terms = _terms(rule["parts"], rule["total"], cells)
             present = [(cells[name]["value"], sign) for name, sign in terms if name in cells]

@@ -10,7 +10,7 @@ from normalize.schema import functional_class_by_name
 from normalize.text import squash
 
 _LEVELS = {3: "类", 5: "款", 7: "项"}
-# A code printed inside the label cell: `2010101 行政运行`, `[2014001]行政运行`, `201-一般公共服务支出`.
+# A code printed inside the label cell: `2010101 行政运行`, `[2014001]行政运行`.
 _LEADING_CODE = regex.compile(r"^[\[【(]?([235]\d{2}(?:\d{2}){0,2})[\]】)]?[\s\-—:：]*(?=\D)(.+)$")
 _CODE = regex.compile(r"^[235]\d{2}(?:\d{2}){0,2}$")
 _PART = regex.compile(r"^\d{2,3}$")
