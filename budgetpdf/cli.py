@@ -9,7 +9,7 @@ from pathlib import Path
 
 from budgetpdf import __version__
 from budgetpdf.runner import Limits, run
-from emit.writer import read_table
+from emit.writer import read_dataset
 
 DEFAULT_IN = Path("data/raw")
 DEFAULT_OUT = Path("data/out")
@@ -35,8 +35,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 def _cmd_checks(args: argparse.Namespace) -> int:
     out = Path(args.out)
-    checks = [c for c in read_table(out, "checks").to_pylist() if not c["passed"]]
-    docs = {d["doc_id"]: d for d in read_table(out, "documents").to_pylist()}
+    checks = [c for c in read_dataset(out, "checks").to_pylist() if not c["passed"]]
+    docs = {d["doc_id"]: d for d in read_dataset(out, "documents").to_pylist()}
     by_doc: dict[str, list[dict]] = defaultdict(list)
     for c in checks:
         by_doc[c["doc_id"]].append(c)
@@ -58,14 +58,14 @@ def _cmd_checks(args: argparse.Namespace) -> int:
 
 def _cmd_status(args: argparse.Namespace) -> int:
     out = Path(args.out)
-    docs = read_table(out, "documents").to_pylist()
+    docs = read_dataset(out, "documents").to_pylist()
     if not docs:
         print(f"{out}: no documents yet")
         return 0
     by_status: dict[str, int] = defaultdict(int)
     for d in docs:
         by_status[d["status"]] += 1
-    facts = read_table(out, "facts").num_rows
+    facts = read_dataset(out, "facts").num_rows
     years = sorted({d["fiscal_year"] for d in docs if d["fiscal_year"]})
     statuses = ", ".join(f"{n} {s}" for s, n in sorted(by_status.items()))
     span = f"{years[0]}–{years[-1]}" if years else "-"

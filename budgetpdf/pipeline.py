@@ -238,7 +238,11 @@ def _pages_or_input_error(path: Path) -> Iterator[PageLayout]:
             page = next(pages)
         except StopIteration:
             return
+        except MemoryError:
+            raise
         except Exception as exc:  # pdfminer raises many unrelated types on broken files
+            if any(isinstance(a, MemoryError) for a in exc.args):
+                raise MemoryError from exc
             raise InputError(_open_error(exc)) from exc
         yield page
 
@@ -260,6 +264,8 @@ def process_document(path: Path) -> DocumentResult:
         _fill(result, reader)
     except InputError as exc:
         doc.update(status="failed", error=str(exc))
+    except MemoryError:
+        raise
     except Exception as exc:  # a bug of ours must not pass for a bad input, nor stop the run
         where = traceback.extract_tb(exc.__traceback__)[-1]
         doc.update(

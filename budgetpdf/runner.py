@@ -13,9 +13,7 @@ from pathlib import Path
 from budgetpdf import __version__
 from budgetpdf.model import DocumentResult
 from budgetpdf.pipeline import _document_row, file_identity, process_document
-from emit.writer import read_table, write_tables
-
-CHECKPOINT_EVERY = 25
+from emit.writer import committed_documents, compact, sweep, write_document
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,8 +22,8 @@ class Limits:
     memory_mb: int = 2048
 
 
-class _Timeout(Exception):
-    pass
+class _Timeout(BaseException):
+    """Not an Exception: nothing on the way (pdfminer, our own error handling) may catch it."""
 
 
 def _on_alarm(signum: int, frame: object) -> None:
@@ -79,8 +77,7 @@ def collect_inputs(paths: Sequence[Path]) -> list[Path]:
 
 def already_done(out: Path) -> set[str]:
     """SHA-256 of the documents this pipeline version has already processed into out."""
-    docs = read_table(out, "documents").to_pylist()
-    return {d["sha256"] for d in docs if d["pipeline_version"] == __version__}
+    return {d["sha256"] for d in committed_documents(out) if d["pipeline_version"] == __version__}
 
 
 def _results(paths: Sequence[Path], jobs: int, limits: Limits) -> Iterator[DocumentResult]:
@@ -123,31 +120,29 @@ def run(
     progress: bool = False,
 ) -> RunSummary:
     inputs = collect_inputs(paths)
+    sweep(out)
     done = set() if force else already_done(out)
     todo = [p for p in inputs if force or file_identity(p)[0] not in done]
     summary = RunSummary(skipped_unchanged=len(inputs) - len(todo))
-    pending: dict[str, list] = {"documents": [], "tables": [], "facts": [], "checks": []}
-    pending_ids: set[str] = set()
     bar = _progress(len(todo), progress)
     for result in _results(todo, jobs, limits):
         doc = result.document
+        write_document(
+            out,
+            {
+                "documents": [doc],
+                "tables": result.tables,
+                "facts": result.facts,
+                "checks": result.checks,
+            },
+        )
         _count(summary, doc)
-        pending["documents"].append(doc)
-        pending["tables"].extend(result.tables)
-        pending["facts"].extend(result.facts)
-        pending["checks"].extend(result.checks)
-        pending_ids.add(doc["doc_id"])
         if bar is not None:
             bar.set_postfix_str(f"{doc['source'][:30]} {doc['status']}")
             bar.update(1)
-        if len(pending_ids) >= CHECKPOINT_EVERY:
-            write_tables(out, pending, pending_ids)
-            pending = {k: [] for k in pending}
-            pending_ids = set()
     if bar is not None:
         bar.close()
-    if pending_ids or not (out / "documents.parquet").exists():
-        write_tables(out, pending, pending_ids)
+    compact(out)
     return summary
 
 

@@ -1,8 +1,18 @@
-"""Write the contract tables as Parquet and CSV, atomically and incrementally.
+"""Write the contract tables: a dataset that grows document by document, and the four flat
+tables (Parquet and CSV) compacted from it.
 
-Every file is written beside its target and renamed over it, so a reader (or a run killed
-with kill -9) never sees half a file. A run merges its documents into what the folder
-already holds: the rows of a re-processed document replace its old rows.
+Layout of an output folder:
+
+    dataset/documents/<doc_id>.parquet                          one row; written last
+    dataset/tables/fiscal_year=<Y>/<doc_id>.parquet
+    dataset/facts/fiscal_year=<Y>/table_id=<T>/<doc_id>.parquet
+    dataset/checks/fiscal_year=<Y>/<doc_id>.parquet
+    documents.parquet  tables.parquet  facts.parquet  checks.parquet   (+ .csv each)
+
+Every file is written beside its target and renamed over it, so nobody ever sees half a
+file. A document's row in dataset/documents is its commit marker: it is removed first and
+written last, and compaction reads only documents that have one, so a run killed at any
+moment leaves each document either complete or absent (and redone by the next run).
 """
 
 from __future__ import annotations
@@ -10,19 +20,25 @@ from __future__ import annotations
 import csv
 import os
 import tempfile
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from pathlib import Path
 
 import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
 from emit.schema import SCHEMAS
 
 Row = Mapping[str, object]
+DATASET = "dataset"
+UNKNOWN_YEAR = 0
+_CENTS = Decimal("0.01")
 
 
 def _atomic_path(target: Path) -> Path:
+    target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     os.close(fd)
     return Path(tmp)
@@ -35,11 +51,28 @@ def _replace(tmp: Path, target: Path) -> None:
     os.replace(tmp, target)
 
 
-def read_table(out: Path, name: str) -> pa.Table:
-    path = out / f"{name}.parquet"
-    if not path.exists():
-        return SCHEMAS[name].empty_table()
-    return pq.read_table(path, schema=SCHEMAS[name])
+def sweep(out: Path) -> int:
+    """Remove the temporary files a killed run left behind; they were never renamed into
+    place, so no reader has seen them."""
+    stale = list(out.glob("**/.*.tmp")) if out.exists() else []
+    for path in stale:
+        path.unlink(missing_ok=True)
+    return len(stale)
+
+
+def write_parquet(table: pa.Table, target: Path) -> None:
+    tmp = _atomic_path(target)
+    pq.write_table(table, tmp, compression="zstd")
+    _replace(tmp, target)
+
+
+def _plain_decimal(value: Decimal) -> str:
+    """Parquet stores a fixed scale; the CSV shows at least cents and no padding beyond
+    the digits that carry a value (2030.8900000000 → 2030.89, 95.7000000000 → 95.70)."""
+    trimmed = value.normalize()
+    if trimmed.as_tuple().exponent > -2:
+        trimmed = trimmed.quantize(_CENTS)
+    return format(trimmed, "f")
 
 
 def _csv_value(value: object) -> object:
@@ -50,19 +83,8 @@ def _csv_value(value: object) -> object:
     return value
 
 
-_CENTS = Decimal("0.01")
-
-
-def _plain_decimal(value: Decimal) -> str:
-    """Parquet stores a fixed scale; the CSV shows at least cents and no padding beyond
-    the digits that carry a value (2030.890000 → 2030.89, 95.700000 → 95.70)."""
-    trimmed = value.normalize()
-    if trimmed.as_tuple().exponent > -2:
-        trimmed = trimmed.quantize(_CENTS)
-    return format(trimmed, "f")
-
-
 def write_csv(table: pa.Table, target: Path) -> None:
+    """UTF-8 with a BOM, so that Excel opens the Chinese text correctly."""
     tmp = _atomic_path(target)
     with tmp.open("w", encoding="utf-8-sig", newline="") as fh:
         writer = csv.writer(fh)
@@ -73,27 +95,86 @@ def write_csv(table: pa.Table, target: Path) -> None:
     _replace(tmp, target)
 
 
-def write_parquet(table: pa.Table, target: Path) -> None:
-    tmp = _atomic_path(target)
-    pq.write_table(table, tmp, compression="zstd")
-    _replace(tmp, target)
+# ---------------------------------------------------------------- per-document parts
 
 
-def merge_rows(out: Path, name: str, rows: Iterable[Row], doc_ids: set[str]) -> pa.Table:
-    """The folder's table with the given documents' rows replaced by the new ones."""
+def _to_table(name: str, rows: Sequence[Row]) -> pa.Table:
     schema = SCHEMAS[name]
-    old = read_table(out, name)
-    if doc_ids and old.num_rows:
-        keep = pa.compute.invert(pa.compute.is_in(old["doc_id"], pa.array(sorted(doc_ids))))
-        old = old.filter(keep)
-    new = pa.Table.from_pylist([{k: r.get(k) for k in schema.names} for r in rows], schema)
-    merged = pa.concat_tables([old, new]) if old.num_rows else new
-    return merged.sort_by([("doc_id", "ascending")]) if name == "documents" else merged
+    return pa.Table.from_pylist([{k: r.get(k) for k in schema.names} for r in rows], schema)
 
 
-def write_tables(out: Path, rows: Mapping[str, list[Row]], doc_ids: set[str]) -> None:
-    out.mkdir(parents=True, exist_ok=True)
+def _marker(out: Path, doc_id: str) -> Path:
+    return out / DATASET / "documents" / f"{doc_id}.parquet"
+
+
+def _parts(out: Path, doc_id: str) -> list[Path]:
+    root = out / DATASET
+    return [
+        p
+        for name in ("tables", "facts", "checks")
+        for p in root.glob(f"{name}/**/{doc_id}.parquet")
+    ]
+
+
+def write_document(out: Path, rows: Mapping[str, Sequence[Row]]) -> None:
+    """One document's rows as dataset parts, replacing any earlier parts of it."""
+    doc = rows["documents"][0]
+    doc_id = doc["doc_id"]
+    year = doc.get("fiscal_year") or UNKNOWN_YEAR
+    _marker(out, doc_id).unlink(missing_ok=True)
+    for old in _parts(out, doc_id):
+        old.unlink()
+    root = out / DATASET
+    write_parquet(
+        _to_table("tables", rows["tables"]),
+        root / "tables" / f"fiscal_year={year}" / f"{doc_id}.parquet",
+    )
+    write_parquet(
+        _to_table("checks", rows["checks"]),
+        root / "checks" / f"fiscal_year={year}" / f"{doc_id}.parquet",
+    )
+    facts = _to_table("facts", rows["facts"])
+    for table_id in sorted(set(facts["table_id"].to_pylist())):
+        part = facts.filter(pc.equal(facts["table_id"], table_id))
+        target = (
+            root / "facts" / f"fiscal_year={year}" / f"table_id={table_id}" / f"{doc_id}.parquet"
+        )
+        write_parquet(part, target)
+    write_parquet(_to_table("documents", [doc]), _marker(out, doc_id))
+
+
+# ---------------------------------------------------------------- reading and compaction
+
+
+def read_dataset(out: Path, name: str) -> pa.Table:
+    """All committed rows of one table, in document order, with the contract's columns."""
+    schema = SCHEMAS[name]
+    root = out / DATASET / name
+    if not root.exists():
+        return schema.empty_table()
+    files = sorted(root.glob("**/*.parquet"))
+    committed = {p.stem for p in (out / DATASET / "documents").glob("*.parquet")}
+    files = [f for f in files if f.stem in committed]
+    if not files:
+        return schema.empty_table()
+    tables = [
+        pq.read_table(f, schema=schema) for f in sorted(files, key=lambda f: (f.stem, str(f)))
+    ]
+    return pa.concat_tables(tables)
+
+
+def committed_documents(out: Path) -> list[dict]:
+    return read_dataset(out, "documents").to_pylist()
+
+
+def compact(out: Path) -> None:
+    """The four flat tables, rewritten from the dataset."""
     for name in SCHEMAS:
-        table = merge_rows(out, name, rows.get(name, []), doc_ids)
+        table = read_dataset(out, name)
         write_parquet(table, out / f"{name}.parquet")
         write_csv(table, out / f"{name}.csv")
+
+
+def open_facts(out: Path) -> ds.Dataset:
+    """The growing facts dataset as one table (hive partitions fiscal_year, table_id)."""
+    return ds.dataset(out / DATASET / "facts", format="parquet", partitioning="hive")

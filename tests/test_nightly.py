@@ -1,0 +1,83 @@
+"""Nightly operation: kill -9 at any moment and rerun; parallel runs equal serial ones;
+a pathological document becomes a failed row instead of a hung night."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+from conftest import REAL, ROOT, SEED, need
+
+from budgetpdf.runner import Limits, process_bounded, run
+
+SAMPLE = ROOT / "data" / "raw" / "sample_final_account.pdf"
+
+
+@pytest.fixture(scope="module")
+def inputs() -> list[Path]:
+    return [need(SEED / "seed_lattice.pdf"), SAMPLE, need(SEED / "seed_stream.pdf")]
+
+
+@pytest.fixture(scope="module")
+def clean_run(inputs, tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("clean")
+    run(inputs, out)
+    return out
+
+
+def _cli(inputs: list[Path], out: Path, *extra: str) -> subprocess.Popen:
+    cmd = [sys.executable, "-m", "budgetpdf.cli", "run", *map(str, inputs), "--out", str(out)]
+    return subprocess.Popen([*cmd, *extra], cwd=ROOT)
+
+
+def test_kill_nine_then_rerun_holds_each_document_once(inputs, clean_run, tmp_path):
+    out = tmp_path / "out"
+    proc = _cli(inputs, out)
+    markers = out / "dataset" / "documents"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and not list(markers.glob("*.parquet")):
+        time.sleep(0.05)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    committed = list(markers.glob("*.parquet"))
+    assert 1 <= len(committed) < len(inputs), "kill landed between documents"
+    for part in out.glob("**/*.parquet"):  # whatever is in place is whole
+        pq.read_metadata(part)
+    assert _cli(inputs, out).wait() == 0
+    assert not list(out.glob("**/.*.tmp"))
+    docs = pq.read_table(out / "documents.parquet").column("doc_id").to_pylist()
+    assert sorted(docs) == sorted(set(docs)) and len(docs) == len(inputs)
+    assert (out / "facts.parquet").read_bytes() == (clean_run / "facts.parquet").read_bytes()
+    assert (out / "facts.csv").read_bytes() == (clean_run / "facts.csv").read_bytes()
+
+
+def test_parallel_run_equals_serial(inputs, clean_run, tmp_path):
+    assert _cli(inputs, tmp_path, "--jobs", "2").wait() == 0
+    for name in ("documents", "facts", "checks"):
+        serial = pq.read_table(clean_run / f"{name}.parquet").drop_columns(
+            ["seconds"] if name == "documents" else []
+        )
+        parallel = pq.read_table(tmp_path / f"{name}.parquet").drop_columns(
+            ["seconds"] if name == "documents" else []
+        )
+        assert parallel.equals(serial), name
+
+
+def test_rerun_skips_unchanged_documents(inputs, clean_run):
+    before = (clean_run / "facts.parquet").read_bytes()
+    summary = run(inputs, clean_run)
+    assert (summary.processed, summary.skipped_unchanged) == (0, len(inputs))
+    assert (clean_run / "facts.parquet").read_bytes() == before
+
+
+def test_time_limit_turns_a_slow_document_into_a_failed_row():
+    largest = max(need(REAL).glob("*.pdf"), key=lambda p: p.stat().st_size)
+    result = process_bounded(largest, Limits(seconds=1))
+    assert result.document["status"] == "failed"
+    assert "timed out after 1 s" in result.document["error"]
