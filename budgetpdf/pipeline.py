@@ -23,7 +23,7 @@ from normalize.frame import TableFrame, build_frame, header_row_count
 from normalize.metadata import read_metadata
 from normalize.numbers import to_yuan
 from normalize.schema import OTHER
-from normalize.segment import Fragment, TableSegment, describe, segment_page
+from normalize.segment import Fragment, TableSegment, context, describe, find_label, segment_page
 from normalize.text import squash
 
 PDF_MAGIC = b"%PDF"
@@ -129,15 +129,15 @@ def _words(page: PageLayout) -> list[Word]:
 def _below_context(page: PageLayout, fragment: Fragment) -> tuple[float, float, float, float]:
     """A titled region without ruling, less the label/unit lines printed under the title."""
     x0, top, x1, bottom = fragment.region
-    for line in page.lines:
-        if top - 1 <= line.top < bottom and _is_context_line(line):
-            top = max(top, line.bottom)
+    below = sorted((ln for ln in page.lines if top - 1 <= ln.top < bottom), key=lambda ln: ln.top)
+    for line in below:
+        if not _is_context_line(line):
+            break
+        top = max(top, line.bottom)
     return (x0, top, x1, bottom)
 
 
 def _is_context_line(line: TextLine) -> bool:
-    from normalize.segment import context, find_label
-
     s = squash(line.text)
     return bool(context().unit.search(s) or find_label(s) and len(s) < 20)
 

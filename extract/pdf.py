@@ -35,11 +35,19 @@ class PageLayout:
 
 
 def _chars(page: pdfplumber.page.Page) -> list[Char]:
-    return [
-        Char(c["text"], c["x0"], c["top"], c["x1"], c["bottom"])
-        for c in page.chars
-        if c.get("upright", True) and c["text"].strip()
-    ]
+    """Upright, visible chars; a char printed several times on the same spot (fake bold by
+    overprinting) counts once."""
+    seen: set[tuple[str, int, int]] = set()
+    chars = []
+    for c in page.chars:
+        if not c.get("upright", True) or not c["text"].strip():
+            continue
+        key = (c["text"], round(c["x0"]), round(c["top"]))
+        if key in seen:
+            continue
+        seen.add(key)
+        chars.append(Char(c["text"], c["x0"], c["top"], c["x1"], c["bottom"]))
+    return chars
 
 
 def _ruled_grids(page: pdfplumber.page.Page, number: int, chars: list[Char]) -> list[Grid]:

@@ -1,0 +1,293 @@
+"""The same page layouts as extract/pdf.py, read with pdfium (C speed) instead of pdfminer.
+
+Coordinates follow pdfplumber: pdfminer's page matrix (mediabox offset and /Rotate), then
+pdfplumber's flip to a top-left origin. Ruling comes from the page's path objects, turned
+into edges the way pdfminer and pdfplumber classify paths, then pdfplumber's own pure table
+functions build the cells, so ruled grids match the pdfplumber backend.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pypdfium2 as pdfium
+import pypdfium2.raw as raw
+from pdfplumber.table import (
+    cells_to_tables,
+    edges_to_intersections,
+    intersections_to_cells,
+    merge_edges,
+)
+from pdfplumber.utils.geometry import filter_edges
+
+from extract.grid import Grid, grid_from_boxes
+from extract.layout import Char, text_lines
+from extract.pdf import MIN_EDGES_FOR_RULED, RULED_SETTINGS, PageLayout
+
+Matrix = tuple[float, float, float, float, float, float]
+Point = tuple[float, float]
+Edge = dict[str, Any]
+
+IDENTITY: Matrix = (1.0, 0.0, 0.0, 1.0, 0.0, 0.0)
+SUBPATH = re.compile(r"m[^m]+")
+_SEGMENT_OP = {raw.FPDF_SEGMENT_MOVETO: "m", raw.FPDF_SEGMENT_LINETO: "l"}
+
+
+def _mult(m: Matrix, n: Matrix) -> Matrix:
+    """m then n (PDF row-vector convention, like pdfminer's mult_matrix(m, n))."""
+    a, b, c, d, e, f = m
+    a1, b1, c1, d1, e1, f1 = n
+    return (
+        a * a1 + b * c1,
+        a * b1 + b * d1,
+        c * a1 + d * c1,
+        c * b1 + d * d1,
+        e * a1 + f * c1 + e1,
+        e * b1 + f * d1 + f1,
+    )
+
+
+def _apply(m: Matrix, x: float, y: float) -> Point:
+    a, b, c, d, e, f = m
+    return (a * x + c * y + e, b * x + d * y + f)
+
+
+class _Space:
+    """PDF user space to pdfplumber's coordinates for one page."""
+
+    def __init__(self, page: pdfium.PdfPage) -> None:
+        x0, y0, x1, y1 = page.get_mediabox()
+        x0, x1 = sorted((x0, x1))
+        y0, y1 = sorted((y0, y1))
+        rotation = page.get_rotation() % 360
+        # pdfminer's PDFPageInterpreter.process_page
+        self.ctm: Matrix = {
+            90: (0, -1, 1, 0, -y0, x1),
+            180: (-1, 0, 0, -1, x1, y1),
+            270: (0, 1, -1, 0, y1, -x0),
+        }.get(rotation, (1, 0, 0, 1, -x0, -y0))
+        # pdfplumber's Page: the mediabox normalized for the rotation, then inverted
+        nx0, ny0, nx1, ny1 = (y0, x0, y1, x1) if rotation in (90, 270) else (x0, y0, x1, y1)
+        self.width = nx1 - nx0
+        self.height = ny1 - ny0
+        # x = X + x0 and top = (height - Y) + mediabox top, which is height - ny1
+        self.flip: Matrix = _mult(self.ctm, (1, 0, 0, -1, nx0, 2 * self.height - ny1))
+
+    def point(self, x: float, y: float) -> Point:
+        return _apply(self.flip, x, y)
+
+
+def _chars(textpage: pdfium.PdfTextPage, space: _Space) -> tuple[list[Char], int]:
+    tp = textpage.raw
+    rect = raw.FS_RECTF()
+    fm = raw.FS_MATRIX()
+    chars: list[Char] = []
+    unmapped = 0
+    for i in range(raw.FPDFText_CountChars(tp)):
+        if raw.FPDFText_IsGenerated(tp, i):
+            continue
+        code = raw.FPDFText_GetUnicode(tp, i)
+        text = chr(code) if 0 < code < 0x110000 else "\ufffd"
+        if raw.FPDFText_HasUnicodeMapError(tp, i):
+            text = f"(cid:{code})"
+        elif not text.strip():
+            continue
+        raw.FPDFText_GetMatrix(tp, i, fm)
+        a, b, c, d, _, _ = _mult((fm.a, fm.b, fm.c, fm.d, fm.e, fm.f), space.ctm)
+        if not (a * d > 0 and b * c <= 0):  # pdfminer's LTChar.upright
+            continue
+        raw.FPDFText_GetLooseCharBox(tp, i, rect)
+        xa, ya = space.point(rect.left, rect.top)
+        xb, yb = space.point(rect.right, rect.bottom)
+        chars.append(Char(text, min(xa, xb), min(ya, yb), max(xa, xb), max(ya, yb)))
+        unmapped += text.startswith("(cid:")
+    return chars, unmapped
+
+
+def _matrix(obj: Any) -> Matrix:
+    m = raw.FS_MATRIX()
+    raw.FPDFPageObj_GetMatrix(obj, m)
+    return (m.a, m.b, m.c, m.d, m.e, m.f)
+
+
+def _paths(page: pdfium.PdfPage) -> Iterator[tuple[Any, Matrix]]:
+    """Path objects of the page and of its form XObjects, each with its matrix to user space."""
+    stack: list[tuple[Any, Matrix]] = []
+    n = raw.FPDFPage_CountObjects(page.raw)
+    stack.extend((raw.FPDFPage_GetObject(page.raw, i), IDENTITY) for i in reversed(range(n)))
+    while stack:
+        obj, parent = stack.pop()
+        kind = raw.FPDFPageObj_GetType(obj)
+        if kind == raw.FPDF_PAGEOBJ_PATH:
+            yield obj, _mult(_matrix(obj), parent)
+        elif kind == raw.FPDF_PAGEOBJ_FORM:
+            m = _mult(_matrix(obj), parent)
+            n = raw.FPDFFormObj_CountObjects(obj)
+            stack.extend((raw.FPDFFormObj_GetObject(obj, i), m) for i in reversed(range(n)))
+
+
+def _segments(path: Any, m: Matrix, space: _Space) -> list[tuple[str, Point]]:
+    """The path as pdfminer's (operator, end point) list, in pdfplumber coordinates."""
+    x, y = ctypes.c_float(), ctypes.c_float()
+    out: list[tuple[str, Point]] = []
+    start: Point | None = None
+    pending_curve = 0
+    for i in range(raw.FPDFPath_CountSegments(path)):
+        seg = raw.FPDFPath_GetPathSegment(path, i)
+        raw.FPDFPathSegment_GetPoint(seg, x, y)
+        pt = space.point(*_apply(m, x.value, y.value))
+        kind = raw.FPDFPathSegment_GetType(seg)
+        if kind == raw.FPDF_SEGMENT_BEZIERTO:
+            pending_curve += 1
+            if pending_curve == 3:  # pdfium lists a curve as its two controls and its end
+                out.append(("c", pt))
+                pending_curve = 0
+        else:
+            out.append((_SEGMENT_OP.get(kind, "l"), pt))
+        if kind == raw.FPDF_SEGMENT_MOVETO:
+            start = pt
+        if raw.FPDFPathSegment_GetClose(seg) and start is not None and not pending_curve:
+            out.append(("h", start))
+    return out
+
+
+def _shape_edges(path: list[tuple[str, Point]]) -> tuple[list[Edge], list[Edge], list[Edge]]:
+    """pdfminer's paint_path (lines, rects, curves) and pdfplumber's *_to_edges."""
+    shape = "".join(op for op, _ in path)
+    if not shape.startswith("m"):
+        return [], [], []
+    if shape.count("m") > 1:
+        lines: list[Edge] = []
+        rects: list[Edge] = []
+        curves: list[Edge] = []
+        for found in SUBPATH.finditer(shape):
+            sub = _shape_edges(path[found.start() : found.end()])
+            lines += sub[0]
+            rects += sub[1]
+            curves += sub[2]
+        return lines, rects, curves
+    pts = [pt for _, pt in path]
+    if len(shape) > 3 and shape[-2:] == "lh" and pts[-2] == pts[0]:
+        shape = shape[:-2] + "h"
+        pts.pop()
+    if shape in {"mlh", "ml"}:
+        (xa, ya), (xb, yb) = pts[0], pts[1]
+        top, bottom = min(ya, yb), max(ya, yb)
+        edge = _edge("line", min(xa, xb), top, max(xa, xb), bottom)
+        edge["orientation"] = "h" if top == bottom else "v"
+        return [edge], [], []
+    if shape in {"mlllh", "mllll"}:
+        (x0, y0), (x1, y1), (x2, y2), (x3, y3), _ = pts
+        if pts[0] == pts[4] and (
+            (x0 == x1 and y1 == y2 and x2 == x3 and y3 == y0)
+            or (y0 == y1 and x1 == x2 and y2 == y3 and x3 == x0)
+        ):
+            left, right = min(x0, x2), max(x0, x2)
+            top, bottom = min(y0, y2), max(y0, y2)
+            rect = [
+                _edge("rect_edge", left, top, right, top, "h"),
+                _edge("rect_edge", left, bottom, right, bottom, "h"),
+                _edge("rect_edge", left, top, left, bottom, "v"),
+                _edge("rect_edge", right, top, right, bottom, "v"),
+            ]
+            return [], rect, []
+    curve = []
+    for (xa, ya), (xb, yb) in zip(pts, pts[1:], strict=False):
+        orientation = "v" if xa == xb else ("h" if ya == yb else None)
+        curve.append(
+            _edge("curve_edge", min(xa, xb), min(ya, yb), max(xa, xb), max(ya, yb), orientation)
+        )
+    return [], [], curve
+
+
+def _edge(
+    kind: str, x0: float, top: float, x1: float, bottom: float, orientation: str | None = None
+) -> Edge:
+    return {
+        "object_type": kind,
+        "x0": x0,
+        "x1": x1,
+        "top": top,
+        "bottom": bottom,
+        "doctop": top,
+        "width": x1 - x0,
+        "height": bottom - top,
+        "orientation": orientation,
+    }
+
+
+def page_edges(page: pdfium.PdfPage, space: _Space) -> list[Edge]:
+    """pdfplumber's page.edges: line edges, then rect edges, then curve edges."""
+    lines: list[Edge] = []
+    rects: list[Edge] = []
+    curves: list[Edge] = []
+    for path, m in _paths(page):
+        found = _shape_edges(_segments(path, m, space))
+        lines += found[0]
+        rects += found[1]
+        curves += found[2]
+    return lines + rects + curves
+
+
+def ruled_boxes(edges: list[Edge]) -> list[list[tuple[float, float, float, float]]]:
+    """pdfplumber's TableFinder with RULED_SETTINGS: the cell boxes of each ruled table."""
+    tol = RULED_SETTINGS["snap_tolerance"]
+    join = RULED_SETTINGS["join_tolerance"]
+    cross = RULED_SETTINGS["intersection_tolerance"]
+    found = filter_edges(edges, "v", min_length=1) + filter_edges(edges, "h", min_length=1)
+    merged = filter_edges(merge_edges(found, tol, tol, join, join), min_length=3)
+    cells = intersections_to_cells(edges_to_intersections(merged, cross, cross))
+    return cells_to_tables(cells)
+
+
+def read_page(page: pdfium.PdfPage, number: int) -> PageLayout:
+    space = _Space(page)
+    textpage = page.get_textpage()
+    try:
+        chars, unmapped = _chars(textpage, space)
+    finally:
+        textpage.close()
+    grids: list[Grid] = []
+    edges = page_edges(page, space)
+    if len(edges) >= MIN_EDGES_FOR_RULED:
+        for boxes in ruled_boxes(edges):
+            if len(boxes) < 4:
+                continue
+            grid = grid_from_boxes(number, [tuple(b) for b in boxes], chars, ruled=True)
+            if grid.n_rows >= 2 and grid.n_cols >= 2:
+                grids.append(grid)
+    return PageLayout(
+        number=number,
+        width=float(space.width),
+        height=float(space.height),
+        chars=chars,
+        lines=text_lines(chars),
+        grids=grids,
+        unmapped_glyphs=unmapped,
+    )
+
+
+def read_pages(path: Path) -> Iterator[PageLayout]:
+    """Pages one at a time, closing each pdfium page once read."""
+    pdf = pdfium.PdfDocument(path)
+    try:
+        for i in range(len(pdf)):
+            page = pdf[i]
+            try:
+                yield read_page(page, i + 1)
+            finally:
+                page.close()
+    finally:
+        pdf.close()
+
+
+def page_count(path: Path) -> int:
+    pdf = pdfium.PdfDocument(path)
+    try:
+        return len(pdf)
+    finally:
+        pdf.close()
