@@ -80,7 +80,9 @@ class _Reader:
         if self._open and self._open.fragments and self._open.fragments[-1].title is title:
             segment = self._open  # a second grid under the same title
         else:
-            segment = TableSegment(title.spec, title.text, label, unit, unit_name)
+            segment = TableSegment(
+                title.spec, title.text, label, unit, unit_name, fallback=title.fallback
+            )
             self.segments.append(segment)
         if fragment.grid is None:
             fragment.grid = infer_grid(
@@ -140,6 +142,15 @@ def _below_context(page: PageLayout, fragment: Fragment) -> tuple[float, float, 
 def _is_context_line(line: TextLine) -> bool:
     s = squash(line.text)
     return bool(context().unit.search(s) or find_label(s) and len(s) < 20)
+
+
+def _demote_fallbacks(segments: list[TableSegment]) -> None:
+    """A fallback title (财政拨款支出表 for 一般公共预算支出表) names the canonical table only
+    where its unit prints no primary twin; beside one it is another table."""
+    primary = {(s.spec.id, s.unit_name) for s in segments if s.fragments and not s.fallback}
+    for seg in segments:
+        if seg.fallback and (seg.spec.id, seg.unit_name) in primary:
+            seg.spec = OTHER
 
 
 def _doc_unit(segments: list[TableSegment]) -> str | None:
@@ -289,6 +300,7 @@ def _fill(result: DocumentResult, reader: _Reader) -> None:
         )
         return
     doc_id = doc["doc_id"]
+    _demote_fallbacks(reader.segments)
     unit_default = _doc_unit(reader.segments)
     frames = []
     for seg in reader.segments:

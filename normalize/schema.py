@@ -25,6 +25,7 @@ class TableSpec:
     class_by_name: bool = False
     label_headers: tuple[str, ...] = ()
     unit: str | None = None
+    fallback_titles: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -57,6 +58,7 @@ def table_specs() -> tuple[TableSpec, ...]:
                 class_by_name=t.get("class_by_name", False),
                 label_headers=tuple(t.get("label_headers", ())),
                 unit=t.get("unit"),
+                fallback_titles=tuple(squash(x) for x in t.get("fallback_titles", ())),
             )
         )
     return tuple(specs)

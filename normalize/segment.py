@@ -24,6 +24,7 @@ class Context:
     unit: regex.Pattern
     publisher: tuple[regex.Pattern, ...]
     not_title: regex.Pattern
+    other_titles: tuple[str, ...]
 
 
 @cache
@@ -34,6 +35,7 @@ def context() -> Context:
         unit=regex.compile(data["unit_pattern"]),
         publisher=tuple(regex.compile(p) for p in data["publisher_patterns"]),
         not_title=regex.compile("|".join(data["not_title"])),
+        other_titles=tuple(data.get("other_titles", ())),
     )
 
 
@@ -43,6 +45,7 @@ class Title:
     text: str  # as printed
     label: str | None
     line: TextLine
+    fallback: bool = False
 
 
 @dataclass(slots=True)
@@ -63,6 +66,7 @@ class TableSegment:
     unit: str | None
     unit_name: str | None
     fragments: list[Fragment] = field(default_factory=list)
+    fallback: bool = False
 
 
 def find_label(text: str) -> str | None:
@@ -89,15 +93,25 @@ def match_title(line: TextLine) -> Title | None:
     label = find_label(s)
     core = strip_ordinal(_strip_labels(s)).rstrip(":：")
     core = regex.sub(r"[\"“”'‘’「」『』]", '"', core)
-    core = regex.sub(r"(\([^()]*\))+$", "", core) if not core.endswith("表") else core
-    if not core.endswith("表") and not core.endswith("表)"):
+    if not regex.sub(r"(\([^()]*\))+$", "", core).endswith("表"):
         return None
-    best: tuple[int, TableSpec] | None = None
-    for spec in table_specs():
-        for variant in spec.titles:
-            if variant in core and (best is None or len(variant) > best[0]):
-                best = (len(variant), spec)
-    return Title(best[1] if best else OTHER, raw, label, line)
+    best: tuple[int, TableSpec, bool] | None = None
+    for variant, spec, fallback in title_variants():
+        if variant in core and (best is None or len(variant) > best[0]):
+            best = (len(variant), spec, fallback)
+    if best is None:
+        return Title(OTHER, raw, label, line)
+    return Title(best[1], raw, label, line, fallback=best[2])
+
+
+@cache
+def title_variants() -> tuple[tuple[str, TableSpec, bool], ...]:
+    """Every printed variant with its table and whether it is a fallback title (a table
+    that stands for the canonical one only where the document prints no primary twin)."""
+    out = [(v, spec, False) for spec in table_specs() for v in spec.titles]
+    out += [(v, spec, True) for spec in table_specs() for v in spec.fallback_titles]
+    out += [(squash(v), OTHER, False) for v in context().other_titles]
+    return tuple(out)
 
 
 def page_titles(page: PageLayout) -> list[Title]:
@@ -108,7 +122,7 @@ def find_unit(lines: list[TextLine]) -> str | None:
     for line in lines:
         m = context().unit.search(squash(line.text))
         if m:
-            return m.group(1)
+            return next(g for g in m.groups() if g)
     return None
 
 

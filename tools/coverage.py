@@ -1,8 +1,10 @@
-"""Amount coverage: of the amounts printed in table rows on the pages where budgetpdf found a
-table, how many appear as facts on that page?
+"""Amount coverage: of the amounts printed in table rows, how many appear as facts on their
+page?
 
-An independent reading of the PDF (pdfplumber's own words, not our grids): every word that
-looks like an amount (decimals or thousands separators) on a line that is not prose.
+An independent reading of the PDF (pdfplumber's own words, not our grids): on every page of
+every document that was not skipped or failed, every word that looks like an amount (decimals
+or thousands separators) on a line that is not prose (no sentence punctuation, no 万元/元/%
+as narrative and chart labels print them).
 
     python tools/coverage.py OUT [PDF_FOLDER] [--worst 10]
 """
@@ -40,24 +42,16 @@ def printed_amounts(page: pdfplumber.page.Page) -> Counter:
 
 def coverage(out: Path, folder: Path) -> list[tuple[str, int, int]]:
     docs = pq.read_table(out / "documents.parquet").to_pylist()
-    tables = pq.read_table(out / "tables.parquet").to_pylist()
     facts = pq.read_table(out / "facts.parquet").to_pylist()
     on_page: dict[tuple[str, int], Counter] = {}
     for f in facts:
         on_page.setdefault((f["doc_id"], f["page"]), Counter())[f["value"]] += 1
     rows = []
     for doc in docs:
-        pages = sorted(
-            {
-                p
-                for t in tables
-                if t["doc_id"] == doc["doc_id"] and t["table_id"] != "other" and t["page_first"]
-                for p in range(t["page_first"], t["page_last"] + 1)
-            }
-        )
         path = folder / doc["source"]
-        if not pages or not path.exists():
+        if doc["status"] in ("failed", "skipped") or not path.exists():
             continue
+        pages = range(1, doc["pages"] + 1)
         printed = found = 0
         with pdfplumber.open(path) as pdf:
             for p in pages:
