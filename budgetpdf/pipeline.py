@@ -23,7 +23,15 @@ from normalize.frame import TableFrame, build_frame, header_row_count
 from normalize.metadata import read_metadata
 from normalize.numbers import to_yuan
 from normalize.schema import OTHER
-from normalize.segment import Fragment, TableSegment, context, describe, find_label, segment_page
+from normalize.segment import (
+    Fragment,
+    TableSegment,
+    body_top,
+    context,
+    describe,
+    find_label,
+    segment_page,
+)
 from normalize.text import squash
 
 PDF_MAGIC = b"%PDF"
@@ -75,10 +83,12 @@ class _Reader:
         return all(PAGE_NUMBER.match(squash(ln.text)) for ln in below)
 
     def _start(self, page: PageLayout, title, fragment: Fragment) -> None:
-        table_top = fragment.grid.ys[0] if fragment.grid else fragment.region[1] + 60
+        table_top = body_top(fragment.grid) if fragment.grid else fragment.region[1] + 60
         label, unit, unit_name = describe(page, title, table_top)
         if self._open and self._open.fragments and self._open.fragments[-1].title is title:
             segment = self._open  # a second grid under the same title
+        elif self._repeats_open_title(page, title, unit_name):
+            segment = self._open  # a continuation page that prints the title again
         else:
             segment = TableSegment(
                 title.spec, title.text, label, unit, unit_name, fallback=title.fallback
@@ -91,6 +101,17 @@ class _Reader:
         if fragment.grid is not None:
             segment.fragments.append(fragment)
         self._open = segment
+
+    def _repeats_open_title(self, page: PageLayout, title, unit_name: str | None) -> bool:
+        seg = self._open
+        return (
+            seg is not None
+            and bool(seg.fragments)
+            and seg.fragments[-1].page == page.number - 1
+            and seg.spec is title.spec
+            and squash(seg.title_raw) == squash(title.text)
+            and seg.unit_name == unit_name
+        )
 
     def _continue(self, page: PageLayout, fragment: Fragment) -> None:
         previous = self._open

@@ -126,8 +126,8 @@ def _header_path(grid: Grid, col: int, header_rows: int) -> list[tuple[str, int]
         if _is_layout_row(_row_texts(grid, r)):
             continue
         cell = grid.at(r, col)
-        if cell is None or id(cell) in seen:
-            continue
+        if cell is None or id(cell) in seen or (cell.colspan == grid.n_cols > 1):
+            continue  # a caption ruled across the whole table is not a column header
         seen.add(id(cell))
         text = squash(cell.text)
         if text:
@@ -196,23 +196,38 @@ def _groups(grid: Grid, columns: list[Column], spec: TableSpec) -> list[Group]:
 
 def _alias(component: str) -> str:
     component = _YEAR_PREFIX.sub("", component)
+    component = regex.sub(r"[“”„‟″]", '"', component)
     return header_vocabulary().aliases.get(component, component)
 
 
 def _candidates(path: tuple[str, ...]) -> list[tuple[str, ...]]:
-    """Ways of reading a header path, most specific first."""
-    bases = [path]
-    if len(path) > 1 and path[-1] in _SUBTOTAL:
-        parent = path[:-1]
-        bases = [parent, parent[:-1] + (parent[-1] + "合计",), parent[:-1] + ("合计",)]
-    out: list[tuple[str, ...]] = []
-    if path[-1] in _SUBTOTAL:
-        bases.append(("合计",))
-    for base in bases:
-        out.append(base)
-        if len(base) > 2:
-            out.append((base[0], base[-1]))
-        out.append(base[-1:])
+    """Ways of reading a header path, most specific first.
+
+    A 小计/合计 leaf names its parent's total (预算数/公务用车…/小计 → 预算数/公务用车…,
+    本年支出/小计 → 本年支出合计); it is the table's 合计 only under a generic parent
+    (本年支出, 预算数 …), never under a specific one (政府采购项目/合计 stays so).
+    """
+    measures = header_vocabulary().measure_headers
+    if len(path) > 1 and path[0] in measures:
+        return _candidates_of(path) + _candidates(path[1:])
+    return _candidates_of(path)
+
+
+def _candidates_of(path: tuple[str, ...]) -> list[tuple[str, ...]]:
+    if path[-1] not in _SUBTOTAL:
+        out = [path]
+        if len(path) > 2:
+            out.append((path[0], path[-1]))
+        out.append(path[-1:])
+        return out
+    if len(path) == 1:
+        return [path]
+    parent = path[:-1]
+    out = [parent, (*parent[:-1], parent[-1] + "合计")]
+    if len(parent) > 1:
+        out.append((parent[0], parent[-1]))
+    if parent[-1] in header_vocabulary().measure_headers:
+        out += [(*parent[:-1], "合计"), ("合计",)]
     return out
 
 

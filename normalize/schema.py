@@ -35,6 +35,7 @@ class HeaderVocabulary:
     layout: frozenset[str]
     sections: frozenset[str]
     label_block: frozenset[str]
+    measure_headers: frozenset[str]
     aliases: dict[str, str] = field(default_factory=dict)
 
 
@@ -77,6 +78,7 @@ def header_vocabulary() -> HeaderVocabulary:
         layout=words("layout"),
         sections=words("sections"),
         label_block=words("label_block"),
+        measure_headers=words("measure_headers"),
         aliases={squash(k): v for k, v in data["aliases"].items()},
     )
 

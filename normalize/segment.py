@@ -151,21 +151,38 @@ def segment_page(page: PageLayout) -> list[tuple[Title | None, Fragment]]:
     bounds = [t.line.top for t in titles] + [page.height]
     out: list[tuple[Title | None, Fragment]] = []
     first_top = bounds[0]
+    anchors = {id(g): _anchor(g, titles) for g in page.grids}
     for grid in page.grids:
-        if grid.ys[0] < first_top:
+        if anchors[id(grid)] < first_top:
             out.append((None, Fragment(page.number, grid.bbox, grid, None)))
     if not titles and not page.grids:
         out.append((None, Fragment(page.number, (0, 0, page.width, page.height), None, None)))
     for i, title in enumerate(titles):
         top, bottom = title.line.bottom, bounds[i + 1]
-        grids = [g for g in page.grids if top - 2 <= g.ys[0] < bottom]
+        grids = [g for g in page.grids if top - 2 <= anchors[id(g)] < bottom]
         if grids:
             out.extend((title, Fragment(page.number, g.bbox, g, title)) for g in grids)
         else:
             out.append((title, Fragment(page.number, (0, top, page.width, bottom), None, title)))
-    if titles and not any(g.ys[0] < first_top for g in page.grids) and first_top > 0:
+    if titles and not any(anchors[id(g)] < first_top for g in page.grids) and first_top > 0:
         out.insert(0, (None, Fragment(page.number, (0, 0, page.width, first_top), None, None)))
     return out
+
+
+def _anchor(grid: Grid, titles: list[Title]) -> float:
+    """Where a grid starts for the purpose of finding its title: its top, or the bottom of a
+    title printed inside its first rows (some templates rule the title into the table)."""
+    inside = [t.line.bottom for t in titles if grid.ys[0] - 2 <= t.line.top < grid.ys[-1]]
+    return max([grid.ys[0], *inside])
+
+
+def body_top(grid: Grid) -> float:
+    """The top of the first row that is not a caption spanning the whole width."""
+    for r in range(grid.n_rows):
+        cell = grid.at(r, 0)
+        if cell is None or cell.colspan < grid.n_cols:
+            return grid.ys[r]
+    return grid.ys[0]
 
 
 def _grid_below(page: PageLayout, title: Title) -> bool:
