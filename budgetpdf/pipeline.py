@@ -17,7 +17,7 @@ from budgetpdf.model import DocumentResult, Row
 from check.engine import run_checks
 from extract.grid import Grid
 from extract.layout import TextLine, Word
-from extract.pdf import PageLayout, read_pages
+from extract.pdf import PageLayout, open_pages
 from extract.stream import infer_grid
 from normalize.frame import TableFrame, build_frame, header_row_count
 from normalize.metadata import read_metadata
@@ -264,7 +264,7 @@ def _open_error(exc: Exception) -> str:
 
 def _pages_or_input_error(path: Path) -> Iterator[PageLayout]:
     """Pages of the PDF; whatever the PDF parser raises becomes an InputError."""
-    pages = read_pages(path)
+    pages = open_pages(path)
     while True:
         try:
             page = next(pages)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,7 +35,7 @@ class PageLayout:
     unmapped_glyphs: int  # chars a font could not map to Unicode, `(cid:123)`
 
 
-def _chars(page: pdfplumber.page.Page) -> list[Char]:
+def plumber_chars(page: pdfplumber.page.Page) -> list[Char]:
     """Upright, visible chars; a char printed several times on the same spot (fake bold by
     overprinting) counts once."""
     seen: set[tuple[str, int, int]] = set()
@@ -66,7 +67,7 @@ def _ruled_grids(page: pdfplumber.page.Page, number: int, chars: list[Char]) -> 
 
 def read_page(page: pdfplumber.page.Page) -> PageLayout:
     number = page.page_number
-    chars = _chars(page)
+    chars = plumber_chars(page)
     unmapped = sum(1 for c in chars if c.text.startswith("(cid:"))
     return PageLayout(
         number=number,
@@ -90,3 +91,16 @@ def read_pages(path: Path) -> Iterator[PageLayout]:
 def page_count(path: Path) -> int:
     with pdfplumber.open(path) as pdf:
         return len(pdf.pages)
+
+
+def open_pages(path: Path) -> Iterator[PageLayout]:
+    """Pages through the backend chosen by BUDGETPDF_BACKEND: `pdfium` (default; C speed,
+    falling back to pdfminer on pages whose fonts pdfium cannot measure) or `pdfplumber`.
+    Both give the same layouts; the corpus comparison is in the README."""
+    if os.environ.get("BUDGETPDF_BACKEND", "pdfium") == "pdfplumber":
+        return read_pages(path)
+    from extract import pdfium
+
+    if not pdfium.can_open(path):
+        return read_pages(path)  # pdfminer is more forgiving, and says why when it is not
+    return pdfium.read_pages(path)

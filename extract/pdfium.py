@@ -14,8 +14,10 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import pdfplumber
 import pypdfium2 as pdfium
 import pypdfium2.raw as raw
+from pdfminer.fontmetrics import FONT_METRICS
 from pdfplumber.table import (
     cells_to_tables,
     edges_to_intersections,
@@ -27,6 +29,7 @@ from pdfplumber.utils.geometry import filter_edges
 from extract.grid import Grid, grid_from_boxes
 from extract.layout import Char, text_lines
 from extract.pdf import MIN_EDGES_FOR_RULED, RULED_SETTINGS, PageLayout
+from extract.pdf import plumber_chars as pdf_chars
 
 Matrix = tuple[float, float, float, float, float, float]
 Point = tuple[float, float]
@@ -81,10 +84,31 @@ class _Space:
         return _apply(self.flip, x, y)
 
 
+def _descent(font: Any, cache: dict[int, float]) -> float:
+    """The font's descent per unit of size, as pdfminer reads it (AFM for the base 14)."""
+    key = ctypes.cast(font, ctypes.c_void_p).value or 0
+    if key not in cache:
+        buf = ctypes.create_string_buffer(256)
+        raw.FPDFFont_GetBaseFontName(font, buf, 256)
+        metrics = FONT_METRICS.get(buf.value.decode("latin-1"))
+        if metrics is not None:
+            cache[key] = float(metrics[0].get("Descent", 0)) / 1000
+        else:
+            out = ctypes.c_float()
+            raw.FPDFFont_GetDescent(font, ctypes.c_float(1.0), out)
+            cache[key] = out.value
+    return cache[key]
+
+
 def _chars(textpage: pdfium.PdfTextPage, space: _Space) -> tuple[list[Char], int]:
+    """Chars with pdfminer's boxes: the advance across, the font size tall from its descent."""
     tp = textpage.raw
     rect = raw.FS_RECTF()
     fm = raw.FS_MATRIX()
+    ox, oy = ctypes.c_double(), ctypes.c_double()
+    left, right, bottom, top = (ctypes.c_double() for _ in range(4))
+    descents: dict[int, float] = {}
+    seen: set[tuple[str, int, int]] = set()
     chars: list[Char] = []
     unmapped = 0
     for i in range(raw.FPDFText_CountChars(tp)):
@@ -97,13 +121,29 @@ def _chars(textpage: pdfium.PdfTextPage, space: _Space) -> tuple[list[Char], int
         elif not text.strip():
             continue
         raw.FPDFText_GetMatrix(tp, i, fm)
-        a, b, c, d, _, _ = _mult((fm.a, fm.b, fm.c, fm.d, fm.e, fm.f), space.ctm)
+        a, b, c, d, _, _ = _mult((fm.a, fm.b, fm.c, fm.d, 0, 0), space.ctm)
         if not (a * d > 0 and b * c <= 0):  # pdfminer's LTChar.upright
             continue
-        raw.FPDFText_GetLooseCharBox(tp, i, rect)
-        xa, ya = space.point(rect.left, rect.top)
-        xb, yb = space.point(rect.right, rect.bottom)
-        chars.append(Char(text, min(xa, xb), min(ya, yb), max(xa, xb), max(ya, yb)))
+        raw.FPDFText_GetLooseCharBox(tp, i, rect)  # across: origin to origin + advance
+        if abs(fm.a) < 1e-6:  # turned a quarter: the loose box is flat, the glyph's is not
+            raw.FPDFText_GetCharBox(tp, i, left, right, bottom, top)
+            adv = (top.value - bottom.value) / fm.b if abs(fm.b) > 1e-6 else 0.0
+        else:
+            adv = (rect.right - rect.left) / fm.a
+        raw.FPDFText_GetCharOrigin(tp, i, ox, oy)
+        size = raw.FPDFText_GetFontSize(tp, i)
+        low = _descent(raw.FPDFTextObj_GetFont(raw.FPDFText_GetTextObject(tp, i)), descents) * size
+        corners = [
+            space.point(ox.value + fm.a * u + fm.c * v, oy.value + fm.b * u + fm.d * v)
+            for u in (0.0, adv)
+            for v in (low, low + size)
+        ]
+        xs, ys = [p[0] for p in corners], [p[1] for p in corners]
+        key = (text, round(min(xs)), round(min(ys)))
+        if key in seen:  # overprinted (fake bold): once, as extract/pdf.py does
+            continue
+        seen.add(key)
+        chars.append(Char(text, min(xs), min(ys), max(xs), max(ys)))
         unmapped += text.startswith("(cid:")
     return chars, unmapped
 
@@ -114,8 +154,9 @@ def _matrix(obj: Any) -> Matrix:
     return (m.a, m.b, m.c, m.d, m.e, m.f)
 
 
-def _paths(page: pdfium.PdfPage) -> Iterator[tuple[Any, Matrix]]:
-    """Path objects of the page and of its form XObjects, each with its matrix to user space."""
+def _objects(page: pdfium.PdfPage) -> Iterator[tuple[Any, int, Matrix]]:
+    """Path and text objects of the page and of its form XObjects, with their type and,
+    for paths, the matrix to user space."""
     stack: list[tuple[Any, Matrix]] = []
     n = raw.FPDFPage_CountObjects(page.raw)
     stack.extend((raw.FPDFPage_GetObject(page.raw, i), IDENTITY) for i in reversed(range(n)))
@@ -123,11 +164,21 @@ def _paths(page: pdfium.PdfPage) -> Iterator[tuple[Any, Matrix]]:
         obj, parent = stack.pop()
         kind = raw.FPDFPageObj_GetType(obj)
         if kind == raw.FPDF_PAGEOBJ_PATH:
-            yield obj, _mult(_matrix(obj), parent)
+            yield obj, kind, _mult(_matrix(obj), parent)
+        elif kind == raw.FPDF_PAGEOBJ_TEXT:
+            yield obj, kind, parent
         elif kind == raw.FPDF_PAGEOBJ_FORM:
             m = _mult(_matrix(obj), parent)
             n = raw.FPDFFormObj_CountObjects(obj)
             stack.extend((raw.FPDFFormObj_GetObject(obj, i), m) for i in reversed(range(n)))
+
+
+def _zero_width(obj: Any) -> bool:
+    """A text object pdfium leaves out of its text page: no glyph box (a CJK font that is
+    neither embedded nor installed) on a single char gives it no width."""
+    left, bottom, right, top = (ctypes.c_float() for _ in range(4))
+    raw.FPDFPageObj_GetBounds(obj, left, bottom, right, top)
+    return abs(right.value - left.value) < 1e-4
 
 
 def _segments(path: Any, m: Matrix, space: _Space) -> list[tuple[str, Point]]:
@@ -220,17 +271,22 @@ def _edge(
     }
 
 
-def page_edges(page: pdfium.PdfPage, space: _Space) -> list[Edge]:
-    """pdfplumber's page.edges: line edges, then rect edges, then curve edges."""
+def page_objects(page: pdfium.PdfPage, space: _Space) -> tuple[list[Edge], bool]:
+    """pdfplumber's page.edges (line edges, then rect edges, then curve edges), and whether
+    pdfium's text page misses some text object."""
     lines: list[Edge] = []
     rects: list[Edge] = []
     curves: list[Edge] = []
-    for path, m in _paths(page):
-        found = _shape_edges(_segments(path, m, space))
+    missing = False
+    for obj, kind, m in _objects(page):
+        if kind == raw.FPDF_PAGEOBJ_TEXT:
+            missing = missing or _zero_width(obj)
+            continue
+        found = _shape_edges(_segments(obj, m, space))
         lines += found[0]
         rects += found[1]
         curves += found[2]
-    return lines + rects + curves
+    return lines + rects + curves, missing
 
 
 def ruled_boxes(edges: list[Edge]) -> list[list[tuple[float, float, float, float]]]:
@@ -244,15 +300,21 @@ def ruled_boxes(edges: list[Edge]) -> list[list[tuple[float, float, float, float
     return cells_to_tables(cells)
 
 
-def read_page(page: pdfium.PdfPage, number: int) -> PageLayout:
+def read_page(page: pdfium.PdfPage, number: int, fallback: PlumberPages) -> PageLayout:
     space = _Space(page)
-    textpage = page.get_textpage()
-    try:
-        chars, unmapped = _chars(textpage, space)
-    finally:
-        textpage.close()
+    edges, missing = page_objects(page, space)
+    if missing:  # pdfium would lose chars: take them from pdfminer for this page
+        plumber = fallback.page(number)
+        chars = pdf_chars(plumber)
+        unmapped = sum(1 for c in chars if c.text.startswith("(cid:"))
+        plumber.close()
+    else:
+        textpage = page.get_textpage()
+        try:
+            chars, unmapped = _chars(textpage, space)
+        finally:
+            textpage.close()
     grids: list[Grid] = []
-    edges = page_edges(page, space)
     if len(edges) >= MIN_EDGES_FOR_RULED:
         for boxes in ruled_boxes(edges):
             if len(boxes) < 4:
@@ -271,18 +333,45 @@ def read_page(page: pdfium.PdfPage, number: int) -> PageLayout:
     )
 
 
+class PlumberPages:
+    """pdfplumber's pages of the same file, opened only when a page needs them."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._pdf: pdfplumber.PDF | None = None
+
+    def page(self, number: int) -> pdfplumber.page.Page:
+        if self._pdf is None:
+            self._pdf = pdfplumber.open(self.path)
+        return self._pdf.pages[number - 1]
+
+    def close(self) -> None:
+        if self._pdf is not None:
+            self._pdf.close()
+
+
 def read_pages(path: Path) -> Iterator[PageLayout]:
     """Pages one at a time, closing each pdfium page once read."""
     pdf = pdfium.PdfDocument(path)
+    fallback = PlumberPages(path)
     try:
         for i in range(len(pdf)):
             page = pdf[i]
             try:
-                yield read_page(page, i + 1)
+                yield read_page(page, i + 1, fallback)
             finally:
                 page.close()
     finally:
+        fallback.close()
         pdf.close()
+
+
+def can_open(path: Path) -> bool:
+    try:
+        pdfium.PdfDocument(path).close()
+    except pdfium.PdfiumError:
+        return False
+    return True
 
 
 def page_count(path: Path) -> int:
