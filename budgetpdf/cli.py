@@ -21,6 +21,20 @@ def _cmd_run(args: argparse.Namespace) -> int:
     if missing:
         print(f"budgetpdf: no such file or folder: {missing[0]}", file=sys.stderr)
         return 2
+    if args.scheduler:
+        from budgetpdf.distributed import run_distributed  # needs the [distributed] extra
+
+        address = None if args.scheduler == "local" else args.scheduler
+        summary = run_distributed(
+            paths,
+            Path(args.out),
+            address=address,
+            workers=max(args.jobs, 1),
+            force=args.force,
+            limits=Limits(args.timeout, args.memory),
+        )
+        print(f"budgetpdf {__version__}: {summary.line()} → {args.out}")
+        return 1 if summary.failed else 0
     summary = run(
         paths,
         Path(args.out),
@@ -87,6 +101,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--force", action="store_true", help="reprocess documents already done")
     p.add_argument("--timeout", type=int, default=300, help="seconds allowed per document")
     p.add_argument("--memory", type=int, default=2048, help="MB allowed per worker (--jobs > 1)")
+    p.add_argument(
+        "--scheduler",
+        help="run on a Dask cluster: 'local' starts one with --jobs workers, or tcp://HOST:PORT",
+    )
     p.set_defaults(func=_cmd_run)
     c = sub.add_parser("checks", help="print the failed checks of a run, by document")
     c.add_argument("out", nargs="?", default=str(DEFAULT_OUT))

@@ -119,24 +119,11 @@ def run(
     limits: Limits = Limits(),
     progress: bool = False,
 ) -> RunSummary:
-    inputs = collect_inputs(paths)
-    sweep(out)
-    done = set() if force else already_done(out)
-    todo = [p for p in inputs if force or file_identity(p)[0] not in done]
-    summary = RunSummary(skipped_unchanged=len(inputs) - len(todo))
+    todo, summary = _plan(paths, out, force)
     bar = _progress(len(todo), progress)
     for result in _results(todo, jobs, limits):
         doc = result.document
-        write_document(
-            out,
-            {
-                "documents": [doc],
-                "tables": result.tables,
-                "facts": result.facts,
-                "checks": result.checks,
-            },
-        )
-        _count(summary, doc)
+        _commit(out, result, summary)
         if bar is not None:
             bar.set_postfix_str(f"{doc['source'][:30]} {doc['status']}")
             bar.update(1)
@@ -144,6 +131,31 @@ def run(
         bar.close()
     compact(out)
     return summary
+
+
+def _plan(paths: Sequence[Path], out: Path, force: bool) -> tuple[list[Path], RunSummary]:
+    """The inputs still to do (skip a SHA-256 this pipeline version has committed, unless
+    force) and a summary that counts the others as unchanged."""
+    inputs = collect_inputs(paths)
+    sweep(out)
+    done = set() if force else already_done(out)
+    todo = [p for p in inputs if force or file_identity(p)[0] not in done]
+    return todo, RunSummary(skipped_unchanged=len(inputs) - len(todo))
+
+
+def _commit(out: Path, result: DocumentResult, summary: RunSummary) -> None:
+    """Write one document's rows as dataset parts and count it."""
+    doc = result.document
+    write_document(
+        out,
+        {
+            "documents": [doc],
+            "tables": result.tables,
+            "facts": result.facts,
+            "checks": result.checks,
+        },
+    )
+    _count(summary, doc)
 
 
 def _count(summary: RunSummary, doc: dict) -> None:

@@ -1,0 +1,78 @@
+"""The distributed backend (Dask) writes what the local runner writes, on a real local
+cluster of two workers, and leaves no process behind."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+from conftest import ROOT, SEED, need
+
+from budgetpdf.runner import run
+
+pytest.importorskip("distributed")
+psutil = pytest.importorskip("psutil")
+
+from budgetpdf.distributed import run_distributed  # noqa: E402
+
+SAMPLE = ROOT / "data" / "raw" / "sample_final_account.pdf"
+
+
+@pytest.fixture(scope="module")
+def inputs() -> list[Path]:
+    return [need(SEED / "seed_lattice.pdf"), need(SEED / "seed_stream.pdf"), SAMPLE]
+
+
+@pytest.fixture(scope="module")
+def local_run(inputs, tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("local")
+    run(inputs, out)
+    return out
+
+
+def _assert_same_outputs(got: Path, want: Path) -> None:
+    for name in ("facts", "checks"):
+        assert (got / f"{name}.parquet").read_bytes() == (want / f"{name}.parquet").read_bytes()
+    docs = [pq.read_table(o / "documents.parquet").drop_columns(["seconds"]) for o in (got, want)]
+    assert docs[0].equals(docs[1])
+
+
+def _leftover_processes() -> list:
+    deadline = time.monotonic() + 10
+    while True:
+        left = [
+            p
+            for p in psutil.Process().children(recursive=True)
+            if "resource_tracker" not in " ".join(p.cmdline())
+        ]
+        if not left or time.monotonic() > deadline:
+            return left
+        time.sleep(0.2)
+
+
+def test_local_cluster_equals_local_run(inputs, local_run, tmp_path):
+    summary = run_distributed(inputs, tmp_path, workers=2)
+    assert (summary.processed, summary.skipped_unchanged) == (len(inputs), 0)
+    _assert_same_outputs(tmp_path, local_run)
+    assert not _leftover_processes()
+
+
+def test_existing_scheduler_skips_done_and_redoes_forced(inputs, local_run, tmp_path):
+    import dask
+    from dask.distributed import LocalCluster
+
+    out = tmp_path / "out"
+    run([inputs[0]], out)  # one document already committed by this pipeline version
+    with (
+        dask.config.set({"distributed.worker.daemon": False}),
+        LocalCluster(n_workers=2, threads_per_worker=1, dashboard_address=None) as cluster,
+    ):
+        summary = run_distributed(inputs, out, address=cluster.scheduler_address)
+        assert (summary.processed, summary.skipped_unchanged) == (len(inputs) - 1, 1)
+        _assert_same_outputs(out, local_run)
+        summary = run_distributed(inputs, out, address=cluster.scheduler_address, force=True)
+        assert (summary.processed, summary.skipped_unchanged) == (len(inputs), 0)
+        _assert_same_outputs(out, local_run)
+    assert not _leftover_processes()
