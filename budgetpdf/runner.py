@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import multiprocessing
 import resource
 import signal
 import sys
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 from budgetpdf import __version__
@@ -156,6 +158,30 @@ def _commit(out: Path, result: DocumentResult, summary: RunSummary) -> None:
         },
     )
     _count(summary, doc)
+    log_document(out, doc)
+
+
+LOG = "log.jsonl"
+
+
+def log_document(out: Path, doc: dict) -> None:
+    """One JSON line per processed document, appended to OUT/log.jsonl (a line is far below
+    the size an O_APPEND write keeps whole)."""
+    entry = {
+        "time": datetime.now(UTC).isoformat(timespec="seconds"),
+        "file": doc["source"],
+        "doc_id": doc["doc_id"],
+        "status": doc["status"],
+        "error": doc["error"],
+        "seconds": doc["seconds"],
+        "pages": doc["pages"],
+        "tables": doc["tables_found"],
+        "facts": doc["facts"],
+        "checks_failed": doc["checks_failed"],
+        "pipeline_version": doc["pipeline_version"],
+    }
+    with (out / LOG).open("a", encoding="utf-8") as fh:
+        fh.write(json.dumps(entry, ensure_ascii=False) + "\n")
 
 
 def _count(summary: RunSummary, doc: dict) -> None:

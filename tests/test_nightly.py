@@ -81,3 +81,13 @@ def test_time_limit_turns_a_slow_document_into_a_failed_row():
     result = process_bounded(largest, Limits(seconds=1))
     assert result.document["status"] == "failed"
     assert "timed out after 1 s" in result.document["error"]
+
+
+def test_structured_log_has_a_line_per_document(inputs, clean_run):
+    import json
+
+    lines = [json.loads(x) for x in (clean_run / "log.jsonl").read_text().splitlines()]
+    assert sorted(x["file"] for x in lines) == sorted(p.name for p in inputs)
+    seed = next(x for x in lines if x["file"] == "seed_lattice.pdf")
+    assert (seed["status"], seed["pages"], seed["tables"]) == ("ok", 50, 12)
+    assert seed["checks_failed"] == 5 and seed["facts"] > 400
