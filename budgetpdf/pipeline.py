@@ -224,7 +224,7 @@ def _fact_rows(
             "unit": unit,
             "amount_yuan": to_yuan(r.value, unit),
             "page": r.page,
-            "unit_name": seg.unit_name,
+            "unit_name": r.unit_name or seg.unit_name,
         }
         for r in frame.records
     ]

@@ -58,11 +58,11 @@ class _Instance:
 
 
 def _instances(facts: list[Row]) -> dict[str, list[_Instance]]:
-    by_table: dict[tuple[str, int], list[Row]] = defaultdict(list)
+    by_table: dict[tuple[str, int, str | None], list[Row]] = defaultdict(list)
     for f in facts:
-        by_table[(f["table_id"], f.get("table_no", 0))].append(f)
+        by_table[(f["table_id"], f.get("table_no", 0), f.get("unit_name"))].append(f)
     out: dict[str, list[_Instance]] = defaultdict(list)
-    for (table_id, _), rows in by_table.items():
+    for (table_id, _, _), rows in by_table.items():
         out[table_id].append(_Instance(table_id, rows))
     return out
 

@@ -30,6 +30,7 @@ from normalize.text import item_name, join_wrapped, squash
 
 _YEAR_PREFIX = regex.compile(r"^\d{4}年度?(?=.)")
 _SUBTOTAL = {"小计", "合计"}
+_OF_WHICH = "其中:"
 
 
 @dataclass(slots=True)
@@ -46,6 +47,7 @@ class Group:
     code_cols: list[int] = field(default_factory=list)
     label_cols: list[int] = field(default_factory=list)
     amount_cols: list[int] = field(default_factory=list)
+    unit_cols: list[int] = field(default_factory=list)  # label columns naming a 预算单位
 
 
 @dataclass(slots=True)
@@ -65,6 +67,7 @@ class Record:
     classification: Classification
     item_name: str
     item_raw: str
+    unit_name: str | None
     column_name: str
     column_id: str
     value: Decimal
@@ -189,6 +192,8 @@ def _groups(grid: Grid, columns: list[Column], spec: TableSpec) -> list[Group]:
             group.code_cols.append(col.index)
         elif col.role == "label":
             group.label_cols.append(col.index)
+            if col.header in vocab.unit_label:
+                group.unit_cols.append(col.index)
         elif col.role == "amount":
             group.amount_cols.append(col.index)
     return groups
@@ -208,9 +213,12 @@ def _candidates(path: tuple[str, ...]) -> list[tuple[str, ...]]:
     (本年支出, 预算数 …), never under a specific one (政府采购项目/合计 stays so).
     """
     measures = header_vocabulary().measure_headers
+    out = _candidates_of(path)
     if len(path) > 1 and path[0] in measures:
-        return _candidates_of(path) + _candidates(path[1:])
-    return _candidates_of(path)
+        out += _candidates(path[1:])
+    if path[-1].startswith(_OF_WHICH):  # 支出/其中:基本支出 beside 项目支出 is 基本支出
+        out += _candidates((*path[:-1], path[-1].removeprefix(_OF_WHICH)))
+    return out
 
 
 def _candidates_of(path: tuple[str, ...]) -> list[tuple[str, ...]]:
@@ -272,6 +280,7 @@ class _RowReader:
     spec: TableSpec
     layout: Layout
     joiners: list[SplitCodeJoiner]
+    units: dict[int, str] = field(default_factory=dict)
 
     def read(self, grid: Grid, row: int, row_no: int) -> list[Record]:
         records = []
@@ -280,6 +289,25 @@ class _RowReader:
         return records
 
     def _label_text(self, grid: Grid, row: int, group: Group) -> str:
+        """The row's name: the preferred label column (the last one, or the table's
+        label_headers), else whichever label column is printed (a unit's subtotal row)."""
+        chosen = self._label_cols(grid, group)
+        text = "\n".join(dict.fromkeys(t for c in chosen if (t := _covering_text(grid, row, c))))
+        if text:
+            return text
+        return "\n".join(
+            dict.fromkeys(t for c in group.label_cols if (t := _covering_text(grid, row, c)))
+        )
+
+    def _track_unit(self, grid: Grid, row: int, group: Group) -> None:
+        """Tables that list several 预算单位 print each unit's name on its subtotal row and
+        its codes below it: the rows that follow belong to that unit."""
+        for c in group.unit_cols:
+            text = squash(_covering_text(grid, row, c))
+            if text:
+                self.units[self.layout.groups.index(group)] = text
+
+    def _label_cols(self, grid: Grid, group: Group) -> list[int]:
         cols = group.label_cols
         if len(cols) > 1 and self.spec.label_headers:
             preferred = [
@@ -287,10 +315,8 @@ class _RowReader:
                 for c in cols
                 if any(_header_is(grid, c, h, self.layout) for h in self.spec.label_headers)
             ]
-            cols = preferred or cols[-1:]
-        elif len(cols) > 1:
-            cols = cols[-1:]
-        return "\n".join(dict.fromkeys(t for c in cols if (t := _covering_text(grid, row, c))))
+            return preferred or cols[-1:]
+        return cols[-1:]
 
     def _group_records(
         self, grid: Grid, row: int, row_no: int, group: Group, joiner: SplitCodeJoiner
@@ -299,6 +325,7 @@ class _RowReader:
         values = [(c, v) for c, v in values if v is not None]
         code_texts = [grid.text(row, c) for c in group.code_cols]
         code = self._code(code_texts, joiner)
+        self._track_unit(grid, row, group)
         label = self._label_text(grid, row, group)
         if not label:
             # A merged 合计 cell starts in the code column.
@@ -320,6 +347,7 @@ class _RowReader:
                 classification=classification,
                 item_name=name,
                 item_raw=join_wrapped(label),
+                unit_name=self.units.get(self.layout.groups.index(group)),
                 column_name=self.layout.names[c],
                 column_id=column_id(self.layout.names[c]),
                 value=v,
@@ -417,6 +445,7 @@ def build_frame(spec: TableSpec, grids: Sequence[Grid]) -> TableFrame:
     previous: Grid | None = None
     row_no = 0
     joiners: list[SplitCodeJoiner] = []
+    units: dict[int, str] = {}  # the 预算单位 each group's rows belong to, across pages
     for grid in grids:
         own = layout_of(grid, spec)
         texts = _header_texts(grid, own.header_rows)
@@ -432,7 +461,7 @@ def build_frame(spec: TableSpec, grids: Sequence[Grid]) -> TableFrame:
             joiners = [SplitCodeJoiner() for _ in layout.groups]
         previous = grid
         start = 0 if inherits else layout.header_rows
-        reader = _RowReader(spec, layout, joiners)
+        reader = _RowReader(spec, layout, joiners, units)
         repeated = grid is not grids[0]
         for r in range(start, grid.n_rows):
             signature = _row_signature(grid, r)

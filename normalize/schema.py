@@ -36,6 +36,7 @@ class HeaderVocabulary:
     sections: frozenset[str]
     label_block: frozenset[str]
     measure_headers: frozenset[str]
+    unit_label: frozenset[str]
     aliases: dict[str, str] = field(default_factory=dict)
 
 
@@ -79,6 +80,7 @@ def header_vocabulary() -> HeaderVocabulary:
         sections=words("sections"),
         label_block=words("label_block"),
         measure_headers=words("measure_headers"),
+        unit_label=words("unit_label"),
         aliases={squash(k): v for k, v in data["aliases"].items()},
     )
 

@@ -1,7 +1,8 @@
 """Amount coverage: of the amounts printed in table rows, how many appear as facts on their
 page?
 
-An independent reading of the PDF (pdfplumber's own words, not our grids): on every page of
+A reading of the PDF independent of table finding (the page's text lines, not our grids): on
+every page of
 every document that was not skipped or failed, every word that looks like an amount (decimals
 or thousands separators) on a line that is not prose (no sentence punctuation, no 万元/元/%
 as narrative and chart labels print them).
@@ -17,22 +18,20 @@ from collections import Counter
 from decimal import Decimal
 from pathlib import Path
 
-import pdfplumber
 import pyarrow.parquet as pq
 import regex
+
+from extract.pdf import PageLayout, open_pages
 
 AMOUNT = regex.compile(r"^-?(?:\d{1,3}(?:,\d{3})+|\d+)\.\d{2}$|^-?\d{1,3}(?:,\d{3})+$")
 PROSE = regex.compile(r"[。，；：]|万元|元[,，)）]|%")
 
 
-def printed_amounts(page: pdfplumber.page.Page) -> Counter:
-    lines: dict[int, list[str]] = {}
-    for w in page.extract_words(keep_blank_chars=False, use_text_flow=False):
-        lines.setdefault(round(w["top"] / 3), []).append(w["text"])
+def printed_amounts(page: PageLayout) -> Counter:
     out: Counter = Counter()
-    for words in lines.values():
-        text = "".join(words)
-        if PROSE.search(text):
+    for line in page.lines:
+        words = [w.text for w in line.words]
+        if PROSE.search("".join(words)):
             continue
         for w in words:
             if AMOUNT.match(w):
@@ -51,14 +50,12 @@ def coverage(out: Path, folder: Path) -> list[tuple[str, int, int]]:
         path = folder / doc["source"]
         if doc["status"] in ("failed", "skipped") or not path.exists():
             continue
-        pages = range(1, doc["pages"] + 1)
         printed = found = 0
-        with pdfplumber.open(path) as pdf:
-            for p in pages:
-                want = printed_amounts(pdf.pages[p - 1])
-                have = on_page.get((doc["doc_id"], p), Counter())
-                printed += sum(want.values())
-                found += sum((want & have).values())
+        for page in open_pages(path):
+            want = printed_amounts(page)
+            have = on_page.get((doc["doc_id"], page.number), Counter())
+            printed += sum(want.values())
+            found += sum((want & have).values())
         rows.append((doc["source"], found, printed))
     return rows
 
