@@ -30,6 +30,7 @@ from normalize.segment import (
     context,
     describe,
     find_label,
+    listed_tables,
     segment_page,
 )
 from normalize.text import squash
@@ -58,6 +59,7 @@ class _Reader:
     unmapped_glyphs: int = 0
     _open: TableSegment | None = None
     _runs_on: bool = False
+    listed: dict[str, str] = field(default_factory=dict)  # tables the 目录 names
 
     def read(self, page: PageLayout) -> None:
         self.pages += 1
@@ -67,6 +69,7 @@ class _Reader:
             self.blank_pages += 1
             self._open = None
             return
+        self.listed.update(listed_tables(page))
         for title, fragment in segment_page(page):
             if title is None:
                 self._continue(page, fragment)
@@ -345,7 +348,8 @@ def _fill(result: DocumentResult, reader: _Reader) -> None:
         tables_found=sum(1 for seg, _ in frames if seg.spec is not OTHER),
         facts=len(result.facts),
     )
-    result.checks = run_checks(doc_id, result.facts, reader.lines)
+    found = {seg.spec.id for seg, _ in frames}
+    result.checks = run_checks(doc_id, result.facts, reader.lines, reader.listed, found)
     doc["checks_failed"] = sum(1 for c in result.checks if not c["passed"])
     if doc["tables_found"] == 0:
         doc.update(status="skipped", error="no budget or final-account tables found in the text")

@@ -233,7 +233,21 @@ def narrative_text(lines: list[TextLine]) -> str:
     return regex.sub(r"[“”„‟″]", '"', text)
 
 
-def run_checks(doc_id: str, facts: list[Row], lines: list[TextLine]) -> list[Row]:
+def _listed(doc_id: str, rule: dict, listed: dict[str, str], found: set[str]) -> Iterator[Row]:
+    for table_id, title in sorted(listed.items()):
+        present = Decimal(1 if table_id in found else 0)
+        yield _row(doc_id, rule, table_id, Decimal(1), present, Decimal(0), f"目录: {title}")
+
+
+def run_checks(
+    doc_id: str,
+    facts: list[Row],
+    lines: list[TextLine],
+    listed: dict[str, str] | None = None,
+    found: set[str] | None = None,
+) -> list[Row]:
+    """All checks of one document. listed: canonical tables its 目录 names (id → title as
+    printed); found: the table_ids the document was found to print."""
     tables = _instances(facts)
     spec = rules()
     out: list[Row] = []
@@ -245,6 +259,8 @@ def run_checks(doc_id: str, facts: list[Row], lines: list[TextLine]) -> list[Row
         out.extend(_column_sums(doc_id, rule, tables))
     for rule in spec.get("equal", []):
         out.extend(_equals(doc_id, rule, tables))
+    for rule in spec.get("listed", []):
+        out.extend(_listed(doc_id, rule, listed or {}, found or set()))
     if spec.get("narrative"):
         text = narrative_text(lines)
         for rule in spec["narrative"]:

@@ -118,6 +118,17 @@ def page_titles(page: PageLayout) -> list[Title]:
     return [t for line in page.lines if (t := match_title(line))]
 
 
+TOC_TITLES = 5
+
+
+def listed_tables(page: PageLayout) -> dict[str, str]:
+    """Canonical tables a table-of-contents page names (id → title as printed): a page that
+    says 目录 near its top, or that names five tables or more."""
+    titles = [t for t in page_titles(page) if t.spec is not OTHER]
+    toc = len(titles) >= TOC_TITLES or any("目录" in squash(ln.text) for ln in page.lines[:3])
+    return {t.spec.id: t.text for t in titles} if toc else {}
+
+
 def find_unit(lines: list[TextLine]) -> str | None:
     for line in lines:
         m = context().unit.search(squash(line.text))

@@ -1,0 +1,126 @@
+"""Real published PDFs from ../shared/corpus: values asserted as printed on their pages.
+
+Marked `corpus` (a representative slice that CI runs); `corpus_full` walks every PDF.
+"""
+
+from __future__ import annotations
+
+import csv
+from decimal import Decimal
+
+import pytest
+from conftest import CATALOG, REAL, need
+
+from budgetpdf.pipeline import process_document
+
+pytestmark = pytest.mark.corpus
+
+GOOD = "d45e9231_samples_good_上海市普陀区财政局2024年度部门决算.pdf"
+BAD = "6a2eb604_samples_bad_24年普陀区财政局（测试问题版本）.pdf"
+SWU = "86287b24_21_swu_2023_final_accounts__download.jsp.pdf"
+
+
+@pytest.fixture(scope="module")
+def results():
+    cache = {}
+
+    def get(name):
+        if name not in cache:
+            cache[name] = process_document(need(REAL / name))
+        return cache[name]
+
+    return get
+
+
+def _value(result, table_id, item, column, section=None):
+    hits = [
+        f
+        for f in result.facts
+        if f["table_id"] == table_id
+        and f["column_name"] == column
+        and (f["item_name"] == item or f["item_code"] == item)
+        and (section is None or f["section"] == section)
+    ]
+    assert hits, (table_id, item, column)
+    return hits[0]
+
+
+def _failed(result):
+    return sorted(c["check_id"] for c in result.checks if not c["passed"])
+
+
+def test_district_final_account_tables_and_values(results):
+    r = results(GOOD)
+    assert r.document["fiscal_year"] == 2024 and r.document["doc_kind"] == "决算"
+    ids = [t["table_id"] for t in r.tables if t["table_id"] != "other"]
+    assert ids == [
+        "income_expenditure_summary",
+        "income",
+        "expenditure",
+        "appropriation_summary",
+        "gpb_expenditure",
+        "gpb_basic_expenditure",
+        "three_public",
+        "gov_fund",
+        "soe_capital",
+    ]
+    # 公开04表 p.12: 一般公共预算财政拨款 2,940.05; split 类|款|项 codes joined (p.10)
+    assert _value(r, "appropriation_summary", "一般公共预算财政拨款", "决算数", "收入")[
+        "value"
+    ] == Decimal("2940.05")
+    row = _value(r, "expenditure", "2010601", "本年支出合计")
+    assert (row["value"], row["item_name"], row["page"]) == (Decimal("1511.89"), "行政运行", 10)
+    # 06 printed with split 类|款 columns over two pages (pp.16-17)
+    assert _value(r, "gpb_basic_expenditure", "30228", "决算数")["value"] == Decimal("24.42")
+    assert _value(r, "gpb_basic_expenditure", "公用经费合计", "决算数")["value"] == Decimal(
+        "184.65"
+    )
+
+
+def test_good_version_reports_its_own_narrative_slip(results):
+    # Its narrative says 财政拨款收入支出总计 0.3 万元 while 04 prints 2,961.68.
+    assert _failed(results(GOOD)) == ["text_appropriation_total"]
+
+
+def test_problem_version_shows_what_the_good_one_does_not(results):
+    bad = results(BAD)
+    assert _failed(bad) == ["listed_tables_present", "text_income_expenditure_total"]
+    missing = next(
+        c for c in bad.checks if c["check_id"] == "listed_tables_present" and not c["passed"]
+    )
+    assert missing["table_id"] == "expenditure"
+
+
+def test_university_final_account_with_continuations(results):
+    r = results(SWU)
+    ids = [t["table_id"] for t in r.tables if t["table_id"] != "other"]
+    assert ids == ["income_expenditure_summary", "income", "expenditure", "gpb_expenditure"]
+    gpb = next(t for t in r.tables if t["table_id"] == "gpb_expenditure")
+    assert (gpb["page_first"], gpb["page_last"], gpb["table_code"]) == (14, 15, "表4")
+    # p.15 continues 表4 with the 类|款|项 columns merged into one: still the same columns
+    row = _value(r, "gpb_expenditure", "2080505", "合计")
+    assert (row["value"], row["page"]) == (Decimal("8897.19"), 15)
+    assert _value(r, "gpb_expenditure", "合计", "合计")["value"] == Decimal("237100.00")
+    assert _failed(r) == []
+
+
+def _catalog_slice(step: int) -> list[str]:
+    with need(CATALOG).open(encoding="utf-8") as fh:
+        rows = sorted(csv.DictReader(fh), key=lambda r: r["sha256"])
+    return [r["file"].removeprefix("real/") for r in rows[::step]]
+
+
+@pytest.mark.parametrize("name", _catalog_slice(24) if CATALOG.exists() else [])
+def test_slice_of_budgets_runs_clean(name):
+    r = process_document(REAL / name)
+    assert r.document["status"] in ("ok", "partial", "skipped"), r.document["error"]
+    if r.document["status"] != "skipped":
+        assert r.document["tables_found"] > 0 and r.facts
+        assert all(f["value"] is not None and f["page"] >= 1 for f in r.facts)
+
+
+@pytest.mark.corpus_full
+@pytest.mark.parametrize("name", _catalog_slice(1) if CATALOG.exists() else [])
+def test_every_corpus_pdf_runs_clean(name):
+    r = process_document(REAL / name)
+    assert r.document["status"] in ("ok", "partial", "skipped"), r.document["error"]
