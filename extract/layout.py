@@ -44,21 +44,19 @@ class Word:
         return (self.top + self.bottom) / 2
 
 
-@dataclass(frozen=True, slots=True)
-class TextLine:
-    words: tuple[Word, ...]
+class WordBounds:
+    """The bounds of a run of words (a text line, a header cell): its words' extremes."""
 
-    @property
-    def text(self) -> str:
-        return " ".join(w.text for w in self.words)
+    __slots__ = ()
+    words: Sequence[Word]
 
     @property
     def x0(self) -> float:
-        return self.words[0].x0
+        return min(w.x0 for w in self.words)
 
     @property
     def x1(self) -> float:
-        return self.words[-1].x1
+        return max(w.x1 for w in self.words)
 
     @property
     def top(self) -> float:
@@ -67,6 +65,27 @@ class TextLine:
     @property
     def bottom(self) -> float:
         return max(w.bottom for w in self.words)
+
+    @property
+    def mid(self) -> float:
+        return (self.top + self.bottom) / 2
+
+    @property
+    def x_mid(self) -> float:
+        return (self.x0 + self.x1) / 2
+
+    @property
+    def height(self) -> float:
+        return self.bottom - self.top
+
+
+@dataclass(frozen=True, slots=True)
+class TextLine(WordBounds):
+    words: tuple[Word, ...]
+
+    @property
+    def text(self) -> str:
+        return " ".join(w.text for w in self.words)
 
 
 def group_lines(chars: Iterable[Char], y_tolerance: float = 0.5) -> list[list[Char]]:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import regex
 
 from extract.grid import Cell, Grid
-from extract.layout import BBox, Word
+from extract.layout import BBox, Word, WordBounds
 
 _NUMBER = regex.compile(r"^[-+(]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?\)?$")
 _DECIMAL = regex.compile(r"^[-+(]?(?:\d{1,3}(?:,\d{3})+|\d+)\.\d+\)?$|^\d{1,3}(?:,\d{3})+$")
@@ -27,24 +27,8 @@ _LAYOUT_WORDS = {"栏次", "行次"}
 
 
 @dataclass(slots=True)
-class _Line:
+class _Line(WordBounds):
     words: list[Word]
-
-    @property
-    def top(self) -> float:
-        return min(w.top for w in self.words)
-
-    @property
-    def bottom(self) -> float:
-        return max(w.bottom for w in self.words)
-
-    @property
-    def mid(self) -> float:
-        return (self.top + self.bottom) / 2
-
-    @property
-    def height(self) -> float:
-        return self.bottom - self.top
 
 
 def _lines(words: Sequence[Word]) -> list[_Line]:
@@ -253,25 +237,13 @@ def _covered_columns(bounds: Sequence[float], w: Word) -> range:
 
 
 @dataclass(slots=True)
-class _HeaderCell:
+class _HeaderCell(WordBounds):
     words: list[Word]
     cols: range
 
     @property
-    def top(self) -> float:
-        return min(w.top for w in self.words)
-
-    @property
-    def bottom(self) -> float:
-        return max(w.bottom for w in self.words)
-
-    @property
-    def x_mid(self) -> float:
-        return (min(w.x0 for w in self.words) + max(w.x1 for w in self.words)) / 2
-
-    @property
     def y_mid(self) -> float:
-        return (self.top + self.bottom) / 2
+        return self.mid
 
     @property
     def size(self) -> float:
