@@ -458,7 +458,8 @@ def build_frame(spec: TableSpec, grids: Sequence[Grid]) -> TableFrame:
         elif not inherits:
             layout = own
             first_header = first_header or texts
-            joiners = [SplitCodeJoiner() for _ in layout.groups]
+            if len(joiners) != len(layout.groups):  # a repeated header keeps the 类/款 carry
+                joiners = [SplitCodeJoiner() for _ in layout.groups]
         previous = grid
         start = 0 if inherits else layout.header_rows
         reader = _RowReader(spec, layout, joiners, units)
