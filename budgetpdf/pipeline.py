@@ -60,6 +60,7 @@ class _Reader:
     _open: TableSegment | None = None
     _runs_on: bool = False
     listed: dict[str, str] = field(default_factory=dict)  # tables the 目录 names
+    toc_pages: set[int] = field(default_factory=set)
 
     def read(self, page: PageLayout) -> None:
         self.pages += 1
@@ -69,7 +70,10 @@ class _Reader:
             self.blank_pages += 1
             self._open = None
             return
-        self.listed.update(listed_tables(page))
+        listed = listed_tables(page)
+        if listed:
+            self.listed.update(listed)
+            self.toc_pages.add(page.number)
         for title, fragment in segment_page(page):
             if title is None:
                 self._continue(page, fragment)
@@ -331,8 +335,9 @@ def _fill(result: DocumentResult, reader: _Reader) -> None:
         if not seg.fragments:
             continue  # a title with no table under it: a table of contents entry
         frame = build_frame(seg.spec, [f.grid for f in seg.fragments if f.grid is not None])
-        if seg.spec is OTHER and not frame.records:
-            continue
+        on_toc = set(frame.pages) <= reader.toc_pages
+        if not frame.records and (seg.spec is OTHER or on_toc):
+            continue  # a ruled table of contents is not the table it lists
         unit = None if seg.spec.unit == "none" else (seg.unit or unit_default)
         frames.append((seg, frame))
         result.tables.append(_table_row(doc_id, len(frames), seg, frame, unit))
