@@ -26,11 +26,13 @@ from normalize.codes import (
 )
 from normalize.numbers import parse_amount
 from normalize.schema import TableSpec, column_ids, header_vocabulary
+from normalize.segment import context
 from normalize.text import item_name, join_wrapped, squash
 
 _YEAR_PREFIX = regex.compile(r"^\d{4}年度?(?=.)")
 _SUBTOTAL = {"小计", "合计"}
 _OF_WHICH = "其中:"
+_CODE_HEADINGS = ("编码", "代码", "编号")
 
 
 @dataclass(slots=True)
@@ -133,9 +135,19 @@ def _header_path(grid: Grid, col: int, header_rows: int) -> list[tuple[str, int]
             continue  # a caption ruled across the whole table is not a column header
         seen.add(id(cell))
         text = squash(cell.text)
-        if text:
+        if text and not _is_caption(text):
             path.append((text, cell.colspan))
     return path
+
+
+def _is_caption(text: str) -> bool:
+    """A title, unit or publisher line ruled into the header (预算03表支出总表, 单位:万元)."""
+    ctx = context()
+    return (
+        text.endswith(("表", "表)"))
+        or bool(ctx.unit.search(text))
+        or any(p.match(text) for p in ctx.publisher)
+    )
 
 
 def _body_role(grid: Grid, col: int, start: int) -> str | None:
@@ -164,6 +176,8 @@ def _columns(grid: Grid, header_rows: int) -> list[Column]:
             role = "layout"
         elif lowest in vocab.code or (lowest in vocab.label and body == "code"):
             role = "code"
+        elif lowest.endswith(_CODE_HEADINGS):  # 部门经济科目编码 codes; 单位编码 is layout
+            role = "code" if body == "code" else "layout"
         elif lowest in vocab.label or body == "label":
             role = "label"
         elif not texts and body == "code":
