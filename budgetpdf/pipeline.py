@@ -330,11 +330,13 @@ def _fill(result: DocumentResult, reader: _Reader) -> None:
     doc_id = doc["doc_id"]
     _demote_fallbacks(reader.segments)
     unit_default = _doc_unit(reader.segments)
+    printed = [s for s in reader.segments if s.fragments]  # a title alone is a 目录 entry
+    kinds = Counter(s.spec.kind for s in printed if s.spec.kind)
+    meta = read_metadata(reader.lines, kinds, [s.unit_name for s in printed if s.unit_name])
     frames = []
-    for seg in reader.segments:
-        if not seg.fragments:
-            continue  # a title with no table under it: a table of contents entry
-        frame = build_frame(seg.spec, [f.grid for f in seg.fragments if f.grid is not None])
+    for seg in printed:
+        grids = [f.grid for f in seg.fragments if f.grid is not None]
+        frame = build_frame(seg.spec, grids, meta.fiscal_year)
         on_toc = set(frame.pages) <= reader.toc_pages
         if not frame.records and (seg.spec is OTHER or on_toc):
             continue  # a ruled table of contents is not the table it lists
@@ -342,8 +344,6 @@ def _fill(result: DocumentResult, reader: _Reader) -> None:
         frames.append((seg, frame))
         result.tables.append(_table_row(doc_id, len(frames), seg, frame, unit))
         result.facts.extend(_fact_rows(doc_id, len(frames), seg, frame, unit))
-    kinds = Counter(seg.spec.kind for seg, _ in frames if seg.spec.kind)
-    meta = read_metadata(reader.lines, kinds, [s.unit_name for s in reader.segments if s.unit_name])
     doc.update(
         publisher=meta.publisher,
         fiscal_year=meta.fiscal_year,

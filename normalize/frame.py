@@ -29,7 +29,7 @@ from normalize.schema import TableSpec, column_ids, header_vocabulary
 from normalize.segment import context
 from normalize.text import item_name, join_wrapped, squash
 
-_YEAR_PREFIX = regex.compile(r"^\d{4}年度?(?=.)")
+_YEAR_PREFIX = regex.compile(r"^(\d{4})年度?(?=.)")
 _SUBTOTAL = {"小计", "合计"}
 _OF_WHICH = "其中:"
 _CODE_HEADINGS = ("编码", "代码", "编号")
@@ -213,8 +213,12 @@ def _groups(grid: Grid, columns: list[Column], spec: TableSpec) -> list[Group]:
     return groups
 
 
-def _alias(component: str) -> str:
-    component = _YEAR_PREFIX.sub("", component)
+def _alias(component: str, year: int | None) -> str:
+    """The contract's wording of a header component. A year prefix goes when it is the
+    document's own year (2026年预算数 → 预算数); another year's figures keep it (2025年预算数)."""
+    m = _YEAR_PREFIX.match(component)
+    if m and (year is None or int(m.group(1)) == year):
+        component = component[m.end():]
     component = regex.sub(r"[“”„‟″]", '"', component)
     return header_vocabulary().aliases.get(component, component)
 
@@ -226,7 +230,10 @@ def _candidates(path: tuple[str, ...]) -> list[tuple[str, ...]]:
     本年支出/小计 → 本年支出合计); it is the table's 合计 only under a generic parent
     (本年支出, 预算数 …), never under a specific one (政府采购项目/合计 stays so).
     """
-    measures = header_vocabulary().measure_headers
+    vocab = header_vocabulary()
+    if any(p.startswith(vocab.other_measures) or _YEAR_PREFIX.match(p) for p in path[:-1]):
+        return [path]  # 上年预算数/合计 or 2025年预算数/合计: another measure keeps its path
+    measures = vocab.measure_headers
     out = _candidates_of(path)
     if len(path) > 1 and path[0] in measures:
         out += _candidates(path[1:])
@@ -253,8 +260,10 @@ def _candidates_of(path: tuple[str, ...]) -> list[tuple[str, ...]]:
     return out
 
 
-def canonical_column(path: tuple[str, ...], spec: TableSpec, sections: frozenset[str]) -> str:
-    parts = tuple(_alias(p) for p in path if p not in sections)
+def canonical_column(
+    path: tuple[str, ...], spec: TableSpec, sections: frozenset[str], year: int | None = None
+) -> str:
+    parts = tuple(_alias(p, year) for p in path if p not in sections)
     if not parts:
         return spec.single_amount or ""
     for candidate in _candidates(parts):
@@ -271,7 +280,7 @@ def column_id(name: str) -> str:
     return "x_" + hashlib.sha1(name.encode("utf-8")).hexdigest()[:10]
 
 
-def layout_of(grid: Grid, spec: TableSpec) -> Layout:
+def layout_of(grid: Grid, spec: TableSpec, year: int | None = None) -> Layout:
     header_rows = header_row_count(grid)
     columns = _columns(grid, header_rows)
     groups = _groups(grid, columns, spec)
@@ -281,7 +290,9 @@ def layout_of(grid: Grid, spec: TableSpec) -> Layout:
         single = spec.single_amount and len(group.amount_cols) == 1
         for c in group.amount_cols:
             names[c] = (
-                spec.single_amount if single else canonical_column(columns[c].path, spec, sections)
+                spec.single_amount
+                if single
+                else canonical_column(columns[c].path, spec, sections, year)
             )
     return Layout(grid.n_cols, groups, names, header_rows)
 
@@ -450,7 +461,7 @@ def _row_signature(grid: Grid, row: int) -> tuple[str, ...]:
     return tuple(squash(grid.text(row, c)) for c in range(grid.n_cols))
 
 
-def build_frame(spec: TableSpec, grids: Sequence[Grid]) -> TableFrame:
+def build_frame(spec: TableSpec, grids: Sequence[Grid], year: int | None = None) -> TableFrame:
     """Records of a table printed over one or more grids (pages), in printed order."""
     records: list[Record] = []
     layout: Layout | None = None
@@ -461,7 +472,7 @@ def build_frame(spec: TableSpec, grids: Sequence[Grid]) -> TableFrame:
     joiners: list[SplitCodeJoiner] = []
     units: dict[int, str] = {}  # the 预算单位 each group's rows belong to, across pages
     for grid in grids:
-        own = layout_of(grid, spec)
+        own = layout_of(grid, spec, year)
         texts = _header_texts(grid, own.header_rows)
         # A page that continues a table without repeating its header: its leading rows
         # (blank, or label-only template rows) share no text with the real header.

@@ -37,6 +37,7 @@ class HeaderVocabulary:
     label_block: frozenset[str]
     measure_headers: frozenset[str]
     unit_label: frozenset[str]
+    other_measures: tuple[str, ...]
     aliases: dict[str, str] = field(default_factory=dict)
 
 
@@ -81,6 +82,7 @@ def header_vocabulary() -> HeaderVocabulary:
         label_block=words("label_block"),
         measure_headers=words("measure_headers"),
         unit_label=words("unit_label"),
+        other_measures=tuple(squash(x) for x in data["other_measures"]),
         aliases={squash(k): v for k, v in data["aliases"].items()},
     )
 
