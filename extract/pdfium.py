@@ -116,6 +116,8 @@ def _chars(textpage: pdfium.PdfTextPage, space: _Space) -> tuple[list[Char], int
             continue
         code = raw.FPDFText_GetUnicode(tp, i)
         text = chr(code) if 0 < code < 0x110000 else "\ufffd"
+        if code == 2:  # pdfium's mark for a hyphen that ends a line: the `-` pdfminer reads
+            text = "-"
         if raw.FPDFText_HasUnicodeMapError(tp, i):
             text = f"(cid:{code})"
         elif not text.strip():
@@ -174,11 +176,56 @@ def _objects(page: pdfium.PdfPage) -> Iterator[tuple[Any, int, Matrix]]:
 
 
 def _zero_width(obj: Any) -> bool:
-    """A text object pdfium leaves out of its text page: no glyph box (a CJK font that is
-    neither embedded nor installed) on a single char gives it no width."""
+    """A text object pdfium leaves out of its text page: no glyph box (a space, or a CJK
+    font that is neither embedded nor installed) on a single char gives it no width."""
     left, bottom, right, top = (ctypes.c_float() for _ in range(4))
     raw.FPDFPageObj_GetBounds(obj, left, bottom, right, top)
     return abs(right.value - left.value) < 1e-4
+
+
+def _measurable(objs: list[Any]) -> None:
+    """Give zero-width text objects a width so that pdfium's text page keeps their chars.
+
+    pdfium's text page skips a text object whose bounds have no width; the bounds come
+    from the glyph boxes only, except that stroked text is inflated by half its line
+    width. So stroke them with a hair line and set the matrix again (which recomputes the
+    bounds). Their chars then come out of the text page like any other, the loose box
+    across from origin to origin + the font's width for the char (what pdfminer uses),
+    and the page is never rendered or saved, so the changed paint does not matter.
+    """
+    m = raw.FS_MATRIX()
+    for obj in objs:
+        raw.FPDFTextObj_SetTextRenderMode(obj, raw.FPDF_TEXTRENDERMODE_STROKE)
+        raw.FPDFPageObj_SetStrokeWidth(obj, ctypes.c_float(0.01))
+        raw.FPDFPageObj_GetMatrix(obj, m)
+        raw.FPDFPageObj_SetMatrix(obj, m)
+
+
+def _text(obj: Any, textpage: pdfium.PdfTextPage) -> str:
+    n = raw.FPDFTextObj_GetText(obj, textpage.raw, None, 0)
+    if n <= 2:
+        return ""
+    buf = ctypes.create_string_buffer(n)
+    raw.FPDFTextObj_GetText(obj, textpage.raw, ctypes.cast(buf, ctypes.POINTER(ctypes.c_ushort)), n)
+    return buf.raw[: n - 2].decode("utf-16-le", errors="replace")
+
+
+def _unsure(objs: list[Any], textpage: pdfium.PdfTextPage) -> bool:
+    """Whether some zero-width object prints text in a font that is not embedded.
+
+    Such a font has no glyphs here, and pdfium then measures and maps its chars through a
+    substitute (its own CID tables and the substitute's widths), which can disagree with
+    pdfminer's (the PDF's /W widths and CMap): a `%` 0.78 em wide instead of 0.5, a Kangxi
+    radical instead of the ideograph. pdfminer keeps reading those pages. A zero-width
+    object in an embedded font is a glyph without outline, a space nearly always; its
+    chars, if any, are measured from the font's own widths like the rest.
+    """
+    for obj in objs:
+        if raw.FPDFFont_GetIsEmbedded(raw.FPDFTextObj_GetFont(obj)):
+            continue
+        if _text(obj, textpage).strip():
+            return True
+    return False
 
 
 def _segments(path: Any, m: Matrix, space: _Space) -> list[tuple[str, Point]]:
@@ -271,16 +318,17 @@ def _edge(
     }
 
 
-def page_objects(page: pdfium.PdfPage, space: _Space) -> tuple[list[Edge], bool]:
-    """pdfplumber's page.edges (line edges, then rect edges, then curve edges), and whether
-    pdfium's text page misses some text object."""
+def page_objects(page: pdfium.PdfPage, space: _Space) -> tuple[list[Edge], list[Any]]:
+    """pdfplumber's page.edges (line edges, then rect edges, then curve edges), and the text
+    objects pdfium's text page would miss (zero width)."""
     lines: list[Edge] = []
     rects: list[Edge] = []
     curves: list[Edge] = []
-    missing = False
+    missing: list[Any] = []
     for obj, kind, m in _objects(page):
         if kind == raw.FPDF_PAGEOBJ_TEXT:
-            missing = missing or _zero_width(obj)
+            if _zero_width(obj):
+                missing.append(obj)
             continue
         found = _shape_edges(_segments(obj, m, space))
         lines += found[0]
@@ -303,17 +351,20 @@ def ruled_boxes(edges: list[Edge]) -> list[list[tuple[float, float, float, float
 def read_page(page: pdfium.PdfPage, number: int, fallback: PlumberPages) -> PageLayout:
     space = _Space(page)
     edges, missing = page_objects(page, space)
-    if missing:  # pdfium would lose chars: take them from pdfminer for this page
+    _measurable(missing)
+    textpage = page.get_textpage()
+    try:
+        unsure = _unsure(missing, textpage)
+        if not unsure:
+            chars, unmapped = _chars(textpage, space)
+    finally:
+        textpage.close()
+    if unsure:  # pdfium would measure chars its own way: take them from pdfminer
+        fallback.used += 1
         plumber = fallback.page(number)
         chars = pdf_chars(plumber)
         unmapped = sum(1 for c in chars if c.text.startswith("(cid:"))
         plumber.close()
-    else:
-        textpage = page.get_textpage()
-        try:
-            chars, unmapped = _chars(textpage, space)
-        finally:
-            textpage.close()
     grids: list[Grid] = []
     if len(edges) >= MIN_EDGES_FOR_RULED:
         for boxes in ruled_boxes(edges):
@@ -339,6 +390,7 @@ class PlumberPages:
     def __init__(self, path: Path) -> None:
         self.path = path
         self._pdf: pdfplumber.PDF | None = None
+        self.used = 0  # pages read through it
 
     def page(self, number: int) -> pdfplumber.page.Page:
         if self._pdf is None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 
+import pypdfium2
 import pytest
 from conftest import REAL, SEED, need
 from gold import KEY, compare
@@ -57,3 +58,42 @@ def test_same_facts_as_pdfplumber(name, monkeypatch):
     theirs = _facts(path, "pdfplumber", monkeypatch)
     assert ours == theirs
     assert sum(ours.values()) > 0
+
+
+@pytest.mark.corpus
+def test_zero_width_spaces_need_no_pdfminer():
+    """A page whose zero-width text objects are glyphs without outline in an embedded font
+    (spaces) is read by pdfium alone, with the same chars as pdfminer's."""
+    path = need(REAL / SAME_FACTS[1])
+    doc = pypdfium2.PdfDocument(path)
+    fallback = pdfium.PlumberPages(path)
+    try:
+        page = doc[8]
+        assert pdfium.page_objects(page, pdfium._Space(page))[1]  # zero-width objects
+        ours = pdfium.read_page(page, 9, fallback)
+        assert fallback.used == 0
+        theirs = pdf.plumber_chars(fallback.page(9))
+    finally:
+        fallback.close()
+        doc.close()
+    assert Counter(c.text for c in ours.chars) == Counter(c.text for c in theirs)
+
+
+@pytest.mark.corpus
+def test_unmeasurable_font_falls_back_to_pdfminer():
+    """Single CJK chars in a font neither embedded nor installed: pdfium's text page drops
+    them unless made measurable, and would measure them through a substitute, so pdfminer
+    reads that page."""
+    path = need(REAL / "55f58289_2026年烟台市住房和城乡建设局部门预算.pdf")
+    doc = pypdfium2.PdfDocument(path)
+    fallback = pdfium.PlumberPages(path)
+    try:
+        page = doc[97]
+        ours = pdfium.read_page(page, 98, fallback)
+        assert fallback.used == 1
+        theirs = pdf.plumber_chars(fallback.page(98))
+    finally:
+        fallback.close()
+        doc.close()
+    assert [c.text for c in ours.chars] == [c.text for c in theirs]
+    assert "天" in "".join(c.text for c in ours.chars)
