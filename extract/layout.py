@@ -88,6 +88,24 @@ class TextLine(WordBounds):
         return " ".join(w.text for w in self.words)
 
 
+OVERPRINT = 1.0  # points
+
+
+def drop_overprints(chars: Iterable[Char]) -> list[Char]:
+    """A char printed again on (nearly) the same spot — fake bold by overprinting, often
+    shifted by a fraction of a point each time — counts once."""
+    kept: list[Char] = []
+    last: dict[str, list[Char]] = {}
+    for ch in sorted(chars, key=lambda c: (c.top, c.x0)):
+        same = last.setdefault(ch.text, [])
+        if any(abs(o.top - ch.top) <= OVERPRINT and abs(o.x0 - ch.x0) <= OVERPRINT
+               for o in same[-8:]):
+            continue
+        same.append(ch)
+        kept.append(ch)
+    return kept
+
+
 def group_lines(chars: Iterable[Char], y_tolerance: float = 0.5) -> list[list[Char]]:
     """Chars sharing a baseline band, top to bottom, each line left to right.
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pdfplumber
 
 from extract.grid import Grid, grid_from_boxes
-from extract.layout import Char, TextLine, text_lines
+from extract.layout import Char, TextLine, drop_overprints, text_lines
 
 # Ruled tables only: unruled ones are inferred from text positions (extract/stream.py),
 # which measured better on the corpus than pdfplumber's or camelot's text strategies.
@@ -36,19 +36,12 @@ class PageLayout:
 
 
 def plumber_chars(page: pdfplumber.page.Page) -> list[Char]:
-    """Upright, visible chars; a char printed several times on the same spot (fake bold by
-    overprinting) counts once."""
-    seen: set[tuple[str, int, int]] = set()
-    chars = []
-    for c in page.chars:
-        if not c.get("upright", True) or not c["text"].strip():
-            continue
-        key = (c["text"], round(c["x0"]), round(c["top"]))
-        if key in seen:
-            continue
-        seen.add(key)
-        chars.append(Char(c["text"], c["x0"], c["top"], c["x1"], c["bottom"]))
-    return chars
+    """Upright, visible chars, each overprinted char once."""
+    return drop_overprints(
+        Char(c["text"], c["x0"], c["top"], c["x1"], c["bottom"])
+        for c in page.chars
+        if c.get("upright", True) and c["text"].strip()
+    )
 
 
 def _ruled_grids(page: pdfplumber.page.Page, number: int, chars: list[Char]) -> list[Grid]:

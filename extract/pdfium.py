@@ -27,7 +27,7 @@ from pdfplumber.table import (
 from pdfplumber.utils.geometry import filter_edges
 
 from extract.grid import Grid, grid_from_boxes
-from extract.layout import Char, text_lines
+from extract.layout import Char, drop_overprints, text_lines
 from extract.pdf import MIN_EDGES_FOR_RULED, RULED_SETTINGS, PageLayout
 from extract.pdf import plumber_chars as pdf_chars
 
@@ -108,9 +108,7 @@ def _chars(textpage: pdfium.PdfTextPage, space: _Space) -> tuple[list[Char], int
     ox, oy = ctypes.c_double(), ctypes.c_double()
     left, right, bottom, top = (ctypes.c_double() for _ in range(4))
     descents: dict[int, float] = {}
-    seen: set[tuple[str, int, int]] = set()
     chars: list[Char] = []
-    unmapped = 0
     for i in range(raw.FPDFText_CountChars(tp)):
         if raw.FPDFText_IsGenerated(tp, i):
             continue
@@ -141,13 +139,9 @@ def _chars(textpage: pdfium.PdfTextPage, space: _Space) -> tuple[list[Char], int
             for v in (low, low + size)
         ]
         xs, ys = [p[0] for p in corners], [p[1] for p in corners]
-        key = (text, round(min(xs)), round(min(ys)))
-        if key in seen:  # overprinted (fake bold): once, as extract/pdf.py does
-            continue
-        seen.add(key)
         chars.append(Char(text, min(xs), min(ys), max(xs), max(ys)))
-        unmapped += text.startswith("(cid:")
-    return chars, unmapped
+    chars = drop_overprints(chars)
+    return chars, sum(c.text.startswith("(cid:") for c in chars)
 
 
 def _matrix(obj: Any) -> Matrix:
