@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections import defaultdict
 from pathlib import Path
 
 from budgetpdf import __version__
 from budgetpdf.runner import Limits, run
-from emit.writer import read_dataset
+from emit.writer import plain_decimal, read_dataset
 
 DEFAULT_IN = Path("data/raw")
 DEFAULT_OUT = Path("data/out")
@@ -62,9 +63,11 @@ def _cmd_checks(args: argparse.Namespace) -> int:
         )
         for c in rows:
             print(f"  [{c['check_id']}] {c['description']}")
+            e, a, d, t = (
+                plain_decimal(c[k]) for k in ("expected", "actual", "difference", "tolerance")
+            )
             print(
-                f"      {c['location']}: expected {c['expected']}, actual {c['actual']}, "
-                f"difference {c['difference']} (tolerance {c['tolerance']})"
+                f"      {c['location']}: expected {e}, actual {a}, difference {d} (tolerance {t})"
             )
     print(f"\n{len(checks)} failed checks in {len(by_doc)} of {len(docs)} documents")
     return 0
@@ -113,7 +116,11 @@ def main(argv: list[str] | None = None) -> int:
     s.add_argument("out", nargs="?", default=str(DEFAULT_OUT))
     s.set_defaults(func=_cmd_status)
     args = parser.parse_args(argv)
-    return args.func(args)
+    try:
+        return args.func(args)
+    except BrokenPipeError:  # `budgetpdf checks | head` closed the pipe: not an error
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
 
 
 if __name__ == "__main__":

@@ -66,7 +66,7 @@ def write_parquet(table: pa.Table, target: Path) -> None:
     _replace(tmp, target)
 
 
-def _plain_decimal(value: Decimal) -> str:
+def plain_decimal(value: Decimal) -> str:
     """Parquet stores a fixed scale; the CSV shows at least cents and no padding beyond
     the digits that carry a value (2030.8900000000 → 2030.89, 95.7000000000 → 95.70)."""
     trimmed = value.normalize()
@@ -79,7 +79,7 @@ def _csv_value(value: object) -> object:
     if value is None:
         return ""
     if isinstance(value, Decimal):
-        return _plain_decimal(value)
+        return plain_decimal(value)
     return value
 
 
