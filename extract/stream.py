@@ -17,8 +17,8 @@ import regex
 from extract.grid import Cell, Grid
 from extract.layout import BBox, Word, WordBounds
 
-_NUMBER = regex.compile(r"^[-+(]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?\)?$")
-_DECIMAL = regex.compile(r"^[-+(]?(?:\d{1,3}(?:,\d{3})+|\d+)\.\d+\)?$|^\d{1,3}(?:,\d{3})+$")
+_NUMBER = regex.compile(r"^[-+(]?(?:\d+(?:,\d{3})+|\d+)(?:\.\d+)?\)?$")
+_DECIMAL = regex.compile(r"^[-+(]?(?:\d+(?:,\d{3})+|\d+)\.\d+\)?$|^\d+(?:,\d{3})+$")
 _CODE = regex.compile(r"^[\[【]?[235]\d{2}(?:\d{2}){0,2}[\]】]?(?![\d年月])")
 _PAGE_NUMBER = regex.compile(r"^[-—–]?\s*\d{1,3}\s*[-—–]?$|^第\d+页")
 _NOTE = regex.compile(r"^(?:注|说明|备注)[:：0-9]")

@@ -6,8 +6,9 @@ import regex
 
 from normalize.text import squash
 
-# At most 8 decimals: longer fractions are ratios or identifiers, not amounts.
-_AMOUNT = regex.compile(r"^[-+]?(?:\d{1,3}(?:,\d{3})+|\d{1,18})(?:\.\d{1,8})?$")
+# At most 8 decimals: longer fractions are ratios or identifiers, not amounts. Separators
+# come in threes from the right; some publishers print only the last one (125360,898).
+_AMOUNT = regex.compile(r"^[-+]?(?:\d{1,15}(?:,\d{3})+|\d{1,18})(?:\.\d{1,8})?$")
 _DASHES = {"-", "—", "–", "－", "--", "——", "/", "\\"}
 _UNIT_FACTORS = {
     "元": Decimal(1),

@@ -22,6 +22,8 @@ from normalize.text import item_name
         ("", None),
         ("12.5%", None),
         ("１２３.４", Decimal("123.4")),
+        ("125360,898", Decimal("125360898")),
+        ("1,5", None),
     ],
 )
 def test_parse_amount(printed, value):

@@ -27,7 +27,7 @@ from extract.pdf import PageLayout, open_pages
 from normalize.schema import OTHER
 from normalize.segment import listed_tables, page_titles
 
-AMOUNT = regex.compile(r"^-?(?:\d{1,3}(?:,\d{3})+|\d+)\.\d{2}$|^-?\d{1,3}(?:,\d{3})+$")
+AMOUNT = regex.compile(r"^-?(?:\d+(?:,\d{3})+|\d+)\.\d{2}$|^-?\d+(?:,\d{3})+$")
 PROSE = regex.compile(r"[。，；：]|万元|元[,，)）]|%")
 
 
