@@ -98,8 +98,9 @@ def drop_overprints(chars: Iterable[Char]) -> list[Char]:
     last: dict[str, list[Char]] = {}
     for ch in sorted(chars, key=lambda c: (c.top, c.x0)):
         same = last.setdefault(ch.text, [])
-        if any(abs(o.top - ch.top) <= OVERPRINT and abs(o.x0 - ch.x0) <= OVERPRINT
-               for o in same[-8:]):
+        if any(
+            abs(o.top - ch.top) <= OVERPRINT and abs(o.x0 - ch.x0) <= OVERPRINT for o in same[-8:]
+        ):
             continue
         same.append(ch)
         kept.append(ch)

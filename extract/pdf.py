@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import pdfplumber
 
 from extract.grid import Grid, grid_from_boxes
-from extract.layout import Char, TextLine, drop_overprints, text_lines
+from extract.layout import BBox, Char, TextLine, drop_overprints, text_lines
 
 # Ruled tables only: unruled ones are inferred from text positions (extract/stream.py),
 # which measured better on the corpus than pdfplumber's or camelot's text strategies.
@@ -44,12 +44,11 @@ def plumber_chars(page: pdfplumber.page.Page) -> list[Char]:
     )
 
 
-def _ruled_grids(page: pdfplumber.page.Page, number: int, chars: list[Char]) -> list[Grid]:
-    if len(page.edges) < MIN_EDGES_FOR_RULED:
-        return []
+def ruled_grids(number: int, tables: Iterable[Sequence[BBox]], chars: list[Char]) -> list[Grid]:
+    """Grids from the cell boxes of each ruled table; a few stray boxes are no table."""
     grids = []
-    for table in page.find_tables(RULED_SETTINGS):
-        boxes = [tuple(c) for c in table.cells]
+    for cells in tables:
+        boxes = [tuple(b) for b in cells]
         if len(boxes) < 4:
             continue
         grid = grid_from_boxes(number, boxes, chars, ruled=True)
@@ -58,19 +57,29 @@ def _ruled_grids(page: pdfplumber.page.Page, number: int, chars: list[Char]) -> 
     return grids
 
 
+def page_layout(
+    number: int, width: float, height: float, chars: list[Char], grids: list[Grid]
+) -> PageLayout:
+    return PageLayout(
+        number=number,
+        width=float(width),
+        height=float(height),
+        chars=chars,
+        lines=text_lines(chars),
+        grids=grids,
+        unmapped_glyphs=sum(1 for c in chars if c.text.startswith("(cid:")),
+    )
+
+
 def read_page(page: pdfplumber.page.Page) -> PageLayout:
     number = page.page_number
     chars = plumber_chars(page)
-    unmapped = sum(1 for c in chars if c.text.startswith("(cid:"))
-    return PageLayout(
-        number=number,
-        width=float(page.width),
-        height=float(page.height),
-        chars=chars,
-        lines=text_lines(chars),
-        grids=_ruled_grids(page, number, chars),
-        unmapped_glyphs=unmapped,
+    tables = (
+        [t.cells for t in page.find_tables(RULED_SETTINGS)]
+        if len(page.edges) >= MIN_EDGES_FOR_RULED
+        else []
     )
+    return page_layout(number, page.width, page.height, chars, ruled_grids(number, tables, chars))
 
 
 def read_pages(path: Path) -> Iterator[PageLayout]:

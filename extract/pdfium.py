@@ -26,9 +26,8 @@ from pdfplumber.table import (
 )
 from pdfplumber.utils.geometry import filter_edges
 
-from extract.grid import Grid, grid_from_boxes
-from extract.layout import Char, drop_overprints, text_lines
-from extract.pdf import MIN_EDGES_FOR_RULED, RULED_SETTINGS, PageLayout
+from extract.layout import Char, drop_overprints
+from extract.pdf import MIN_EDGES_FOR_RULED, RULED_SETTINGS, PageLayout, page_layout, ruled_grids
 from extract.pdf import plumber_chars as pdf_chars
 
 Matrix = tuple[float, float, float, float, float, float]
@@ -100,7 +99,7 @@ def _descent(font: Any, cache: dict[int, float]) -> float:
     return cache[key]
 
 
-def _chars(textpage: pdfium.PdfTextPage, space: _Space) -> tuple[list[Char], int]:
+def _chars(textpage: pdfium.PdfTextPage, space: _Space) -> list[Char]:
     """Chars with pdfminer's boxes: the advance across, the font size tall from its descent."""
     tp = textpage.raw
     rect = raw.FS_RECTF()
@@ -141,7 +140,7 @@ def _chars(textpage: pdfium.PdfTextPage, space: _Space) -> tuple[list[Char], int
         xs, ys = [p[0] for p in corners], [p[1] for p in corners]
         chars.append(Char(text, min(xs), min(ys), max(xs), max(ys)))
     chars = drop_overprints(chars)
-    return chars, sum(c.text.startswith("(cid:") for c in chars)
+    return chars
 
 
 def _matrix(obj: Any) -> Matrix:
@@ -350,32 +349,16 @@ def read_page(page: pdfium.PdfPage, number: int, fallback: PlumberPages) -> Page
     try:
         unsure = _unsure(missing, textpage)
         if not unsure:
-            chars, unmapped = _chars(textpage, space)
+            chars = _chars(textpage, space)
     finally:
         textpage.close()
     if unsure:  # pdfium would measure chars its own way: take them from pdfminer
         fallback.used += 1
         plumber = fallback.page(number)
         chars = pdf_chars(plumber)
-        unmapped = sum(1 for c in chars if c.text.startswith("(cid:"))
         plumber.close()
-    grids: list[Grid] = []
-    if len(edges) >= MIN_EDGES_FOR_RULED:
-        for boxes in ruled_boxes(edges):
-            if len(boxes) < 4:
-                continue
-            grid = grid_from_boxes(number, [tuple(b) for b in boxes], chars, ruled=True)
-            if grid.n_rows >= 2 and grid.n_cols >= 2:
-                grids.append(grid)
-    return PageLayout(
-        number=number,
-        width=float(space.width),
-        height=float(space.height),
-        chars=chars,
-        lines=text_lines(chars),
-        grids=grids,
-        unmapped_glyphs=unmapped,
-    )
+    tables = ruled_boxes(edges) if len(edges) >= MIN_EDGES_FOR_RULED else []
+    return page_layout(number, space.width, space.height, chars, ruled_grids(number, tables, chars))
 
 
 class PlumberPages:
