@@ -25,7 +25,7 @@ from normalize.codes import (
     split_leading_code,
 )
 from normalize.numbers import parse_amount
-from normalize.schema import TableSpec, column_ids, header_vocabulary
+from normalize.schema import OTHER, TableSpec, column_ids, header_vocabulary
 from normalize.segment import context
 from normalize.text import item_name, join_wrapped, squash
 
@@ -311,7 +311,27 @@ class _RowReader:
         records = []
         for group, joiner in zip(self.layout.groups, self.joiners, strict=True):
             records.extend(self._group_records(grid, row, row_no, group, joiner))
+        if self.spec is OTHER:
+            records.extend(self._form_records(grid, row, row_no))
         return records
+
+    def _form_records(self, grid: Grid, row: int, row_no: int) -> list[Record]:
+        """Forms printed as tables (绩效目标表: `其他资金 | 0.00`) put amounts in columns that
+        are mostly text: in a table of no known kind, every such amount is kept, named by
+        the text to its left, so that nothing printed is lost."""
+        out = []
+        amount_cols = {c for g in self.layout.groups for c in g.amount_cols}
+        label = ""
+        for c in range(grid.n_cols):
+            text = grid.text(row, c)
+            value = parse_amount(text)
+            if value is None:
+                label = text or label
+            elif c not in amount_cols and label and not is_code(text):
+                name = item_name(label)
+                out.append(Record(None, row_no, UNCLASSIFIED, name, join_wrapped(label), None,
+                                  name, column_id(name), value, grid.page))
+        return out
 
     def _label_text(self, grid: Grid, row: int, group: Group) -> str:
         """The row's name: the preferred label column (the last one, or the table's
