@@ -7,36 +7,21 @@ import time
 import traceback
 from collections import Counter
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
-
-import regex
 
 from budgetpdf import __version__
 from budgetpdf.model import DocumentResult, Row
 from check.engine import run_checks
-from extract.grid import Grid
-from extract.layout import TextLine, Word
 from extract.pdf import PageLayout, open_pages
-from extract.stream import infer_grid
-from normalize.frame import TableFrame, build_frame, header_row_count
+from normalize.frame import TableFrame, build_frame
 from normalize.metadata import read_metadata
 from normalize.numbers import to_yuan
 from normalize.schema import OTHER
-from normalize.segment import (
-    Fragment,
-    TableSegment,
-    body_top,
-    context,
-    describe,
-    find_label,
-    listed_tables,
-    segment_page,
-)
+from normalize.segment import TableSegment
+from normalize.stitch import DocumentReader, demote_fallbacks
 from normalize.text import squash
 
 PDF_MAGIC = b"%PDF"
-PAGE_NUMBER = regex.compile(r"^[-—–]?\d{1,4}[-—–]?$|^第\d+页")
 
 
 class InputError(Exception):
@@ -46,139 +31,6 @@ class InputError(Exception):
 def file_identity(path: Path) -> tuple[str, int]:
     data = path.read_bytes()
     return hashlib.sha256(data).hexdigest(), len(data)
-
-
-@dataclass(slots=True)
-class _Reader:
-    """Walks the pages once, stitching fragments into tables as it goes."""
-
-    segments: list[TableSegment] = field(default_factory=list)
-    lines: list[TextLine] = field(default_factory=list)
-    pages: int = 0
-    blank_pages: int = 0
-    unmapped_glyphs: int = 0
-    _open: TableSegment | None = None
-    _runs_on: bool = False
-    listed: dict[str, str] = field(default_factory=dict)  # tables the 目录 names
-    toc_pages: set[int] = field(default_factory=set)
-
-    def read(self, page: PageLayout) -> None:
-        self.pages += 1
-        self.lines.extend(page.lines)
-        self.unmapped_glyphs += page.unmapped_glyphs
-        if not page.chars:
-            self.blank_pages += 1
-            self._open = None
-            return
-        listed = listed_tables(page)
-        if listed:
-            self.listed.update(listed)
-            self.toc_pages.add(page.number)
-        for title, fragment in segment_page(page):
-            if title is None:
-                self._continue(page, fragment)
-            else:
-                self._start(page, title, fragment)
-        self._runs_on = self._last_thing_on(page)
-
-    def _last_thing_on(self, page: PageLayout) -> bool:
-        """Whether the open table ends this page, with nothing but a page number below it."""
-        last = self._open.fragments[-1] if self._open and self._open.fragments else None
-        if last is None or last.page != page.number:
-            return False
-        below = [ln for ln in page.lines if ln.top > last.grid.ys[-1] + 2]
-        return all(PAGE_NUMBER.match(squash(ln.text)) for ln in below)
-
-    def _start(self, page: PageLayout, title, fragment: Fragment) -> None:
-        table_top = body_top(fragment.grid) if fragment.grid else fragment.region[1] + 60
-        label, unit, unit_name = describe(page, title, table_top)
-        if self._open and self._open.fragments and self._open.fragments[-1].title is title:
-            segment = self._open  # a second grid under the same title
-        elif self._repeats_open_title(page, title, unit_name):
-            segment = self._open  # a continuation page that prints the title again
-        else:
-            segment = TableSegment(
-                title.spec, title.text, label, unit, unit_name, fallback=title.fallback
-            )
-            self.segments.append(segment)
-        if fragment.grid is None:
-            fragment.grid = infer_grid(
-                page.number, _words(page), _below_context(page, fragment), None
-            )
-        if fragment.grid is not None:
-            segment.fragments.append(fragment)
-        self._open = segment
-
-    def _repeats_open_title(self, page: PageLayout, title, unit_name: str | None) -> bool:
-        seg = self._open
-        return (
-            seg is not None
-            and bool(seg.fragments)
-            and seg.fragments[-1].page == page.number - 1
-            and seg.spec is title.spec
-            and squash(seg.title_raw) == squash(title.text)
-            and seg.unit_name == unit_name
-        )
-
-    def _continue(self, page: PageLayout, fragment: Fragment) -> None:
-        previous = self._open
-        last = previous.fragments[-1] if previous and previous.fragments else None
-        continues = last is not None and last.page == page.number - 1
-        if fragment.grid is None:
-            # An unruled table runs on only when nothing followed it on its page.
-            if not continues or last.grid.ruled or not self._runs_on:
-                return
-            fragment.grid = infer_grid(page.number, _words(page), fragment.region, last.grid)
-            if fragment.grid is None:
-                return
-        if continues and (
-            fragment.grid.n_cols == last.grid.n_cols
-            or self._runs_on
-            and _same_width(fragment.grid, last.grid)
-            and header_row_count(fragment.grid) == 0
-        ):
-            previous.fragments.append(fragment)
-            return
-        if fragment.grid.ruled:
-            segment = TableSegment(OTHER, "", None, None, None, [fragment])
-            self.segments.append(segment)
-            self._open = segment
-
-
-def _same_width(grid: Grid, before: Grid) -> bool:
-    """A continuation spans (nearly) the same width as the table it continues."""
-    (a0, _, a1, _), (b0, _, b1, _) = grid.bbox, before.bbox
-    shared = max(0.0, min(a1, b1) - max(a0, b0))
-    return shared >= 0.9 * max(a1 - a0, b1 - b0)
-
-
-def _words(page: PageLayout) -> list[Word]:
-    return [w for line in page.lines for w in line.words]
-
-
-def _below_context(page: PageLayout, fragment: Fragment) -> tuple[float, float, float, float]:
-    """A titled region without ruling, less the label/unit lines printed under the title."""
-    x0, top, x1, bottom = fragment.region
-    below = sorted((ln for ln in page.lines if top - 1 <= ln.top < bottom), key=lambda ln: ln.top)
-    for line in below:
-        if not _is_context_line(line):
-            break
-        top = max(top, line.bottom)
-    return (x0, top, x1, bottom)
-
-
-def _is_context_line(line: TextLine) -> bool:
-    s = squash(line.text)
-    return bool(context().unit.search(s) or find_label(s) and len(s) < 20)
-
-
-def _demote_fallbacks(segments: list[TableSegment]) -> None:
-    """A fallback title (财政拨款支出表 for 一般公共预算支出表) names the canonical table only
-    where its unit prints no primary twin; beside one it is another table."""
-    primary = {(s.spec.id, s.unit_name) for s in segments if s.fragments and not s.fallback}
-    for seg in segments:
-        if seg.fallback and (seg.spec.id, seg.unit_name) in primary:
-            seg.spec = OTHER
 
 
 def _doc_unit(segments: list[TableSegment]) -> str | None:
@@ -297,7 +149,7 @@ def process_document(path: Path) -> DocumentResult:
         with path.open("rb") as fh:
             if fh.read(1024).find(PDF_MAGIC) < 0:
                 raise InputError("not a PDF: the file does not start with %PDF")
-        reader = _Reader()
+        reader = DocumentReader()
         for page in _pages_or_input_error(path):
             reader.read(page)
         _fill(result, reader)
@@ -316,7 +168,7 @@ def process_document(path: Path) -> DocumentResult:
     return result
 
 
-def _fill(result: DocumentResult, reader: _Reader) -> None:
+def _fill(result: DocumentResult, reader: DocumentReader) -> None:
     doc = result.document
     doc["pages"] = reader.pages
     if reader.pages == 0:
@@ -328,7 +180,7 @@ def _fill(result: DocumentResult, reader: _Reader) -> None:
         )
         return
     doc_id = doc["doc_id"]
-    _demote_fallbacks(reader.segments)
+    demote_fallbacks(reader.segments)
     unit_default = _doc_unit(reader.segments)
     printed = [s for s in reader.segments if s.fragments]  # a title alone is a 目录 entry
     kinds = Counter(s.spec.kind for s in printed if s.spec.kind)
@@ -364,7 +216,7 @@ def _fill(result: DocumentResult, reader: _Reader) -> None:
         doc["status"] = "ok"
 
 
-def _partial_reason(reader: _Reader) -> str:
+def _partial_reason(reader: DocumentReader) -> str:
     parts = []
     if reader.blank_pages:
         parts.append(f"{reader.blank_pages} of {reader.pages} pages have no text layer (scanned)")

@@ -218,7 +218,7 @@ def _alias(component: str, year: int | None) -> str:
     document's own year (2026年预算数 → 预算数); another year's figures keep it (2025年预算数)."""
     m = _YEAR_PREFIX.match(component)
     if m and (year is None or int(m.group(1)) == year):
-        component = component[m.end():]
+        component = component[m.end() :]
     component = regex.sub(r"[“”„‟″]", '"', component)
     return header_vocabulary().aliases.get(component, component)
 
@@ -329,8 +329,20 @@ class _RowReader:
                 label = text or label
             elif c not in amount_cols and label and not is_code(text):
                 name = item_name(label)
-                out.append(Record(None, row_no, UNCLASSIFIED, name, join_wrapped(label), None,
-                                  name, column_id(name), value, grid.page))
+                out.append(
+                    Record(
+                        None,
+                        row_no,
+                        UNCLASSIFIED,
+                        name,
+                        join_wrapped(label),
+                        None,
+                        name,
+                        column_id(name),
+                        value,
+                        grid.page,
+                    )
+                )
         return out
 
     def _label_text(self, grid: Grid, row: int, group: Group) -> str:
