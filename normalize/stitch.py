@@ -40,6 +40,7 @@ class DocumentReader:
     unmapped_glyphs: int = 0
     _open: TableSegment | None = None
     _runs_on: bool = False
+    _titled_on: int = 0  # page of the open table's title
     listed: dict[str, str] = field(default_factory=dict)  # tables the 目录 names
     toc_pages: set[int] = field(default_factory=set)
 
@@ -89,6 +90,7 @@ class DocumentReader:
         if fragment.grid is not None:
             segment.fragments.append(fragment)
         self._open = segment
+        self._titled_on = page.number
 
     def _repeats_open_title(self, page: PageLayout, title, unit_name: str | None) -> bool:
         seg = self._open
@@ -103,6 +105,10 @@ class DocumentReader:
 
     def _continue(self, page: PageLayout, fragment: Fragment) -> None:
         previous = self._open
+        title_at_foot = previous and not previous.fragments and self._titled_on == page.number - 1
+        if title_at_foot and fragment.grid is not None:  # the title ended the page before
+            previous.fragments.append(fragment)
+            return
         last = previous.fragments[-1] if previous and previous.fragments else None
         continues = last is not None and last.page == page.number - 1
         if fragment.grid is None:
