@@ -38,8 +38,10 @@ def main() -> None:
     finally:
         pipeline.run_checks = real
     share = (with_checks - without) / without
-    print(f"{len(paths)} documents: {with_checks:.2f} CPU-s with checks, {without:.2f} without: "
-          f"checks add {share:.1%}")
+    print(
+        f"{len(paths)} documents: {with_checks:.2f} CPU-s with checks, {without:.2f} without: "
+        f"checks add {share:.1%}"
+    )
 
 
 if __name__ == "__main__":

@@ -151,8 +151,9 @@ def worker(engine: str) -> None:
     warnings.filterwarnings("ignore")
     jobs = json.load(sys.stdin)
     t0 = time.perf_counter()
-    work = {"budgetpdf": _work_budgetpdf, "pdfplumber": _work_pdfplumber,
-            "camelot": _work_camelot}[engine](jobs)
+    work = {"budgetpdf": _work_budgetpdf, "pdfplumber": _work_pdfplumber, "camelot": _work_camelot}[
+        engine
+    ](jobs)
     next(work)  # imports done
     import_s = time.perf_counter() - t0
     rss_ready = _maxrss_mb()
@@ -184,14 +185,18 @@ def run_engine(engine: str, jobs: list[tuple[str, int]], timeout: float) -> dict
     try:
         proc = subprocess.run(
             [sys.executable, str(Path(__file__).resolve()), "--worker", engine],
-            input=json.dumps(jobs), capture_output=True, text=True, env=env,
-            cwd=ROOT, timeout=timeout,
+            input=json.dumps(jobs),
+            capture_output=True,
+            text=True,
+            env=env,
+            cwd=ROOT,
+            timeout=timeout,
         )
     except subprocess.TimeoutExpired:
         return {"engine": engine, "failed": f"timed out after {timeout:.0f} s"}
     for line in proc.stdout.splitlines():
         if line.startswith("@@RESULT "):
-            res = json.loads(line[len("@@RESULT "):])
+            res = json.loads(line[len("@@RESULT ") :])
             res["process_s"] = time.perf_counter() - started
             return res
     tail = (proc.stderr.strip().splitlines() or ["no output"])[-1]
@@ -263,32 +268,41 @@ def _rss(r: dict | None) -> float | None:
     return r["peak_rss_mb"]
 
 
-def report(m: dict, sample: list[dict], cam_jobs, speed: dict, mem: dict, big: dict | None,
-           args) -> str:
+def report(
+    m: dict, sample: list[dict], cam_jobs, speed: dict, mem: dict, big: dict | None, args
+) -> str:
     now = dt.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z")
     L = []
     L.append("# budgetpdf benchmark\n")
     L.append(f"- date: {now}")
     L.append(f"- machine: {m['cpu']}; nproc {m['nproc']}; RAM {m['mem']}; {m['platform']}")
     L.append(f"- python {m['python']}; " + ", ".join(f"{k} {v}" for k, v in m["versions"].items()))
-    L.append("- every engine in its own subprocess, single process, BLAS/OpenMP/OpenCV "
-             "threads = 1; rates are pages per wall second and per CPU second of that process, "
-             "imports excluded; peak RSS is the child's ru_maxrss "
-             "(includes interpreter and imports)")
+    L.append(
+        "- every engine in its own subprocess, single process, BLAS/OpenMP/OpenCV "
+        "threads = 1; rates are pages per wall second and per CPU second of that process, "
+        "imports excluded; peak RSS is the child's ru_maxrss "
+        "(includes interpreter and imports)"
+    )
     pages = sum(r["pages"] for r in sample)
     cam_pages = sum(c for _, c in cam_jobs) if args.camelot_pages else pages
-    L.append(f"- sample: {len(sample)} documents, {pages} pages "
-             f"(catalog sorted by sha256, round-robin over page strata "
-             f"{', '.join(f'{lo}-{hi}' for lo, hi in STRATA)}; fully scanned PDFs excluded)")
+    L.append(
+        f"- sample: {len(sample)} documents, {pages} pages "
+        f"(catalog sorted by sha256, round-robin over page strata "
+        f"{', '.join(f'{lo}-{hi}' for lo, hi in STRATA)}; fully scanned PDFs excluded)"
+    )
     if args.camelot_pages:
         first = cam_jobs[0][1] if cam_jobs else 0
-        L.append(f"- camelot throughput on a sub-sample: the first {first} pages of each "
-                 f"sample document (capped by its length), {cam_pages} pages")
+        L.append(
+            f"- camelot throughput on a sub-sample: the first {first} pages of each "
+            f"sample document (capped by its length), {cam_pages} pages"
+        )
     L.append(f"- command: `{' '.join(['python bench/run.py', *sys.argv[1:]])}`")
     L.append("")
     L.append("## Throughput on the sample\n")
-    L.append("| engine | what runs | pages | wall s | pages/s (wall, 1 core) | pages/CPU-s "
-             "| peak RSS MB | tables | import s |")
+    L.append(
+        "| engine | what runs | pages | wall s | pages/s (wall, 1 core) | pages/CPU-s "
+        "| peak RSS MB | tables | import s |"
+    )
     L.append("|---|---|---:|---:|---:|---:|---:|---:|---:|")
     what = {
         "budgetpdf": "`process_document` (extract→normalize→check)",
@@ -304,15 +318,19 @@ def report(m: dict, sample: list[dict], cam_jobs, speed: dict, mem: dict, big: d
             continue
         w, c = _rate(r)
         extra = f" ({r['facts']} facts)" if e == "budgetpdf" else ""
-        L.append(f"| {e} | {what[e]} | {r['pages']} | {r['wall_s']:.1f} | {w} | {c} | "
-                 f"{r['peak_rss_mb']:.0f} | {r['tables']}{extra} | {r['import_s']:.2f} |")
+        L.append(
+            f"| {e} | {what[e]} | {r['pages']} | {r['wall_s']:.1f} | {w} | {c} | "
+            f"{r['peak_rss_mb']:.0f} | {r['tables']}{extra} | {r['import_s']:.2f} |"
+        )
     errs = [(e, x) for e, r in speed.items() for x in r.get("errors", [])]
     for e, x in errs:
         L.append(f"\n- {e} error: {x}")
     if big is not None:
-        L.append(f"\n## Peak memory on the largest document\n\n`{Path(big['file']).name}` — "
-                 f"{big['pages']} pages, {big['bytes'] / 1e6:.1f} MB (largest page count in "
-                 "the corpus); every engine on all pages, fresh subprocess each.\n")
+        L.append(
+            f"\n## Peak memory on the largest document\n\n`{Path(big['file']).name}` — "
+            f"{big['pages']} pages, {big['bytes'] / 1e6:.1f} MB (largest page count in "
+            "the corpus); every engine on all pages, fresh subprocess each.\n"
+        )
         L.append("| engine | pages | wall s | pages/s | peak RSS MB | RSS after imports MB |")
         L.append("|---|---:|---:|---:|---:|---:|")
         for e in ENGINES:
@@ -323,28 +341,41 @@ def report(m: dict, sample: list[dict], cam_jobs, speed: dict, mem: dict, big: d
                 L.append(f"| {e} | — | — | — | FAILED: {r['failed']} | — |")
                 continue
             w, _ = _rate(r)
-            L.append(f"| {e} | {r['pages']} | {r['wall_s']:.1f} | {w} | "
-                     f"{r['peak_rss_mb']:.0f} | {r['rss_after_import_mb']:.0f} |")
+            L.append(
+                f"| {e} | {r['pages']} | {r['wall_s']:.1f} | {w} | "
+                f"{r['peak_rss_mb']:.0f} | {r['rss_after_import_mb']:.0f} |"
+            )
     L.append("\n## Ratios (budgetpdf ÷ other)\n")
     L.append("| | vs pdfplumber | vs camelot |")
     L.append("|---|---:|---:|")
     b = speed.get("budgetpdf")
-    L.append(f"| speed, pages/s (>1 = budgetpdf faster) | "
-             f"{_ratio(_pps(b), _pps(speed.get('pdfplumber')))} | "
-             f"{_ratio(_pps(b), _pps(speed.get('camelot')))} |")
-    L.append(f"| peak RSS on the sample (<1 = budgetpdf smaller) | "
-             f"{_ratio(_rss(b), _rss(speed.get('pdfplumber')))} | "
-             f"{_ratio(_rss(b), _rss(speed.get('camelot')))} |")
+    L.append(
+        f"| speed, pages/s (>1 = budgetpdf faster) | "
+        f"{_ratio(_pps(b), _pps(speed.get('pdfplumber')))} | "
+        f"{_ratio(_pps(b), _pps(speed.get('camelot')))} |"
+    )
+    L.append(
+        f"| peak RSS on the sample (<1 = budgetpdf smaller) | "
+        f"{_ratio(_rss(b), _rss(speed.get('pdfplumber')))} | "
+        f"{_ratio(_rss(b), _rss(speed.get('camelot')))} |"
+    )
     if mem:
         bm = mem.get("budgetpdf")
-        L.append(f"| peak RSS on the largest document | "
-                 f"{_ratio(_rss(bm), _rss(mem.get('pdfplumber')))} | "
-                 f"{_ratio(_rss(bm), _rss(mem.get('camelot')))} |")
-    L.append("\nNote: budgetpdf does more than the baselines (table identification, "
-             "normalization, checks); pdfplumber and camelot only return raw cell grids."
-             + (" camelot's rate is measured on its page sub-sample, the others on the whole "
-                "sample." if args.camelot_pages else "")
-             + " Wall rates suffer when other processes share the cores; pages/CPU-s does not.")
+        L.append(
+            f"| peak RSS on the largest document | "
+            f"{_ratio(_rss(bm), _rss(mem.get('pdfplumber')))} | "
+            f"{_ratio(_rss(bm), _rss(mem.get('camelot')))} |"
+        )
+    L.append(
+        "\nNote: budgetpdf does more than the baselines (table identification, "
+        "normalization, checks); pdfplumber and camelot only return raw cell grids."
+        + (
+            " camelot's rate is measured on its page sub-sample, the others on the whole sample."
+            if args.camelot_pages
+            else ""
+        )
+        + " Wall rates suffer when other processes share the cores; pages/CPU-s does not."
+    )
     L.append("\n## Sample\n")
     L.append("| # | file | pages | bytes |")
     L.append("|---:|---|---:|---:|")
@@ -357,9 +388,13 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("--sample", type=int, default=12, help="documents in the sample (default 12)")
     ap.add_argument("--quick", action="store_true", help="3 small documents, no largest-doc pass")
-    ap.add_argument("--camelot-pages", type=int, default=0,
-                    help="camelot throughput on about this many pages, the first pages of each "
-                         "document (0 = all pages, the default)")
+    ap.add_argument(
+        "--camelot-pages",
+        type=int,
+        default=0,
+        help="camelot throughput on about this many pages, the first pages of each "
+        "document (0 = all pages, the default)",
+    )
     ap.add_argument("--no-largest", action="store_true", help="skip the largest-document pass")
     ap.add_argument("--engines", default=",".join(ENGINES), help="comma list of engines")
     ap.add_argument("--timeout", type=float, default=1800, help="per engine run, seconds")
@@ -388,20 +423,29 @@ def main() -> None:
     for e in engines:
         print(f"[speed] {e} …", file=sys.stderr, flush=True)
         speed[e] = run_engine(e, cam_jobs if e == "camelot" else full, args.timeout)
-        print(f"        {json.dumps({k: v for k, v in speed[e].items() if k != 'docs'})}",
-              file=sys.stderr)
+        print(
+            f"        {json.dumps({k: v for k, v in speed[e].items() if k != 'docs'})}",
+            file=sys.stderr,
+        )
     if big is not None:
         for e in engines:
             print(f"[memory] {e} on {Path(big['file']).name} …", file=sys.stderr, flush=True)
             mem[e] = run_engine(e, [(big["path"], 0)], args.timeout)
-            print(f"        {json.dumps({k: v for k, v in mem[e].items() if k != 'docs'})}",
-                  file=sys.stderr)
+            print(
+                f"        {json.dumps({k: v for k, v in mem[e].items() if k != 'docs'})}",
+                file=sys.stderr,
+            )
     text = report(machine(), sample, cam_jobs, speed, mem, big, args)
     print(text)
     args.out.write_text(text, encoding="utf-8")
     (args.out.with_suffix(".json")).write_text(
-        json.dumps({"speed": speed, "memory": mem, "sample": [r["file"] for r in sample]},
-                   ensure_ascii=False, indent=1), encoding="utf-8")
+        json.dumps(
+            {"speed": speed, "memory": mem, "sample": [r["file"] for r in sample]},
+            ensure_ascii=False,
+            indent=1,
+        ),
+        encoding="utf-8",
+    )
     print(f"written {args.out}", file=sys.stderr)
 
 

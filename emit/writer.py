@@ -26,7 +26,6 @@ from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
 from emit.schema import SCHEMAS
@@ -173,8 +172,3 @@ def compact(out: Path) -> None:
         table = read_dataset(out, name)
         write_parquet(table, out / f"{name}.parquet")
         write_csv(table, out / f"{name}.csv")
-
-
-def open_facts(out: Path) -> ds.Dataset:
-    """The growing facts dataset as one table (hive partitions fiscal_year, table_id)."""
-    return ds.dataset(out / DATASET / "facts", format="parquet", partitioning="hive")

@@ -90,11 +90,6 @@ def read_pages(path: Path) -> Iterator[PageLayout]:
             page.close()
 
 
-def page_count(path: Path) -> int:
-    with pdfplumber.open(path) as pdf:
-        return len(pdf.pages)
-
-
 def open_pages(path: Path) -> Iterator[PageLayout]:
     """Pages through the backend chosen by BUDGETPDF_BACKEND: `pdfium` (default; C speed,
     falling back to pdfminer on pages whose fonts pdfium cannot measure) or `pdfplumber`.

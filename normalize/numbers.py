@@ -42,15 +42,8 @@ def parse_amount(text: str | None) -> Decimal | None:
     return -value if negative else value
 
 
-def is_amount(text: str | None) -> bool:
-    return parse_amount(text) is not None
-
-
 def to_yuan(value: Decimal, unit: str | None) -> Decimal | None:
     factor = _UNIT_FACTORS.get(unit or "")
     if factor is None:
         return None
     return (value * factor).quantize(_CENT)
-
-
-KNOWN_UNITS = tuple(_UNIT_FACTORS)
