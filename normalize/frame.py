@@ -178,7 +178,7 @@ def _columns(grid: Grid, header_rows: int) -> list[Column]:
             role = "code"
         elif lowest.endswith(_CODE_HEADINGS):  # 部门经济科目编码 codes; 单位编码 is layout
             role = "code" if body == "code" else "layout"
-        elif lowest in vocab.label or body == "label":
+        elif lowest in vocab.label or lowest in vocab.unit_label or body == "label":
             role = "label"
         elif not texts and body == "code":
             role = "code"
