@@ -123,13 +123,12 @@ def header_row_count(grid: Grid) -> int:
     return last_layout + 1 if last_layout >= 0 else min(grid.n_rows, 1)
 
 
-def _header_path(grid: Grid, col: int, header_rows: int) -> list[tuple[str, int]]:
-    """Distinct header cells over a column, top to bottom, with the columns each spans."""
+def _header_path(grid: Grid, col: int, rows: Sequence[int]) -> list[tuple[str, int]]:
+    """Distinct header cells over a column, top to bottom, with the columns each spans.
+    rows: the header rows that are not 栏次 rows."""
     path: list[tuple[str, int]] = []
     seen = set()
-    for r in range(header_rows):
-        if _is_layout_row(_row_texts(grid, r)):
-            continue
+    for r in rows:
         cell = grid.at(r, col)
         if cell is None or id(cell) in seen or (cell.colspan == grid.n_cols > 1):
             continue  # a caption ruled across the whole table is not a column header
@@ -166,9 +165,10 @@ def _body_role(grid: Grid, col: int, start: int) -> str | None:
 
 def _columns(grid: Grid, header_rows: int) -> list[Column]:
     vocab = header_vocabulary()
+    text_rows = [r for r in range(header_rows) if not _is_layout_row(_row_texts(grid, r))]
     columns = []
     for c in range(grid.n_cols):
-        path = _header_path(grid, c, header_rows)
+        path = _header_path(grid, c, text_rows)
         texts = [t for t, _ in path]
         lowest = texts[-1] if texts else ""
         body = _body_role(grid, c, header_rows)

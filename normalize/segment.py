@@ -121,10 +121,10 @@ def page_titles(page: PageLayout) -> list[Title]:
 TOC_TITLES = 5
 
 
-def listed_tables(page: PageLayout) -> dict[str, str]:
+def listed_tables(page: PageLayout, titles: list[Title]) -> dict[str, str]:
     """Canonical tables a table-of-contents page names (id → title as printed): a page that
-    says 目录 near its top, or that names five tables or more."""
-    titles = [t for t in page_titles(page) if t.spec is not OTHER]
+    says 目录 near its top, or that names five tables or more. titles: page_titles(page)."""
+    titles = [t for t in titles if t.spec is not OTHER]
     toc = len(titles) >= TOC_TITLES or any("目录" in squash(ln.text) for ln in page.lines[:3])
     return {t.spec.id: t.text for t in titles} if toc else {}
 
@@ -151,14 +151,15 @@ def _lines_between(page: PageLayout, top: float, bottom: float) -> list[TextLine
     return [ln for ln in page.lines if top - 1 <= ln.top and ln.bottom <= bottom + 1]
 
 
-def segment_page(page: PageLayout) -> list[tuple[Title | None, Fragment]]:
+def segment_page(page: PageLayout, titles: list[Title]) -> list[tuple[Title | None, Fragment]]:
     """Fragments of a page in reading order, each with the title above it (if any).
 
     A titled region runs from its title to the next title; grids inside it belong to it.
     Grids above the first title continue the previous page's table. A titled region with no
     ruled grid gets a Fragment with grid=None, to be read from text positions.
+    titles: page_titles(page), matched once per page.
     """
-    titles = [t for t in page_titles(page) if t.spec is not OTHER or _grid_below(page, t)]
+    titles = [t for t in titles if t.spec is not OTHER or _grid_below(page, t)]
     bounds = [t.line.top for t in titles] + [page.height]
     out: list[tuple[Title | None, Fragment]] = []
     first_top = bounds[0]

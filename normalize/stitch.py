@@ -22,6 +22,7 @@ from normalize.segment import (
     describe,
     find_label,
     listed_tables,
+    page_titles,
     segment_page,
 )
 from normalize.text import squash
@@ -52,11 +53,12 @@ class DocumentReader:
             self.blank_pages += 1
             self._open = None
             return
-        listed = listed_tables(page)
+        titles = page_titles(page)
+        listed = listed_tables(page, titles)
         if listed:
             self.listed.update(listed)
             self.toc_pages.add(page.number)
-        for title, fragment in segment_page(page):
+        for title, fragment in segment_page(page, titles):
             if title is None:
                 self._continue(page, fragment)
             else:

@@ -46,8 +46,9 @@ def read_document(path: Path) -> tuple[set[str], dict[int, Counter]]:
     tables: set[str] = set()
     amounts: dict[int, Counter] = {}
     for page in open_pages(path):
-        if not listed_tables(page):
-            tables.update(t.spec.id for t in page_titles(page) if t.spec is not OTHER)
+        titles = page_titles(page)
+        if not listed_tables(page, titles):
+            tables.update(t.spec.id for t in titles if t.spec is not OTHER)
         amounts[page.number] = printed_amounts(page)
     return tables, amounts
 
