@@ -52,7 +52,7 @@ def ruled_grids(number: int, tables: Iterable[Sequence[BBox]], chars: list[Char]
         if len(boxes) < 4:
             continue
         grid = grid_from_boxes(number, boxes, chars, ruled=True)
-        if grid.n_rows >= 2 and grid.n_cols >= 2:
+        if grid.n_rows >= 1 and grid.n_cols >= 2:
             grids.append(grid)
     return grids
 

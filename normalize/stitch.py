@@ -107,9 +107,11 @@ class DocumentReader:
 
     def _continue(self, page: PageLayout, fragment: Fragment) -> None:
         previous = self._open
-        title_at_foot = previous and not previous.fragments and self._titled_on == page.number - 1
+        title_at_foot = (
+            previous and self._titled_on == page.number - 1 and _holds_no_body(previous)
+        )
         if title_at_foot and fragment.grid is not None:  # the title ended the page before
-            previous.fragments.append(fragment)
+            previous.fragments[:] = [fragment]  # the table repeats any header printed there
             return
         last = previous.fragments[-1] if previous and previous.fragments else None
         continues = last is not None and last.page == page.number - 1
@@ -132,6 +134,11 @@ class DocumentReader:
             segment = TableSegment(OTHER, "", None, None, None, [fragment])
             self.segments.append(segment)
             self._open = segment
+
+
+def _holds_no_body(segment: TableSegment) -> bool:
+    """Nothing but a title, or a title over header rows, at the foot of a page."""
+    return all(header_row_count(f.grid) >= f.grid.n_rows for f in segment.fragments)
 
 
 def _same_width(grid: Grid, before: Grid) -> bool:

@@ -8,14 +8,17 @@ neither failed nor skipped:
   pages that are not a table of contents; a document is complete when each printed
   table_id was emitted;
 - printed amounts: every word that looks like an amount (decimals or thousands separators)
-  on a line that is not prose; covered when a fact on that page has the same value.
+  outside running text (see `printed_amounts`); covered when a fact on that page has the
+  same value.
 """
 
 from __future__ import annotations
 
 import argparse
+import csv
 import sys
 from collections import Counter, defaultdict
+from collections.abc import Sequence
 from decimal import Decimal
 from multiprocessing import Pool
 from pathlib import Path
@@ -23,34 +26,98 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import regex
 
+from extract.layout import TextLine, Word
 from extract.pdf import PageLayout, open_pages
 from normalize.schema import OTHER
 from normalize.segment import listed_tables, page_titles
 
 AMOUNT = regex.compile(r"^-?(?:\d+(?:,\d{3})+|\d+)\.\d{2}$|^-?\d+(?:,\d{3})+$")
-PROSE = regex.compile(r"[。，；：]|万元|元[,，)）]|%")
+# Sentence punctuation, a unit, or an ASCII comma standing alone (what is left of a sentence
+# when a font's CJK glyphs have no text mapping).
+PROSE = regex.compile(r"[。，；：]|万元|元[,，)）]|%|(?:^| )[,;:](?: |$)")
+UNIT_WORD = regex.compile(r"^(?:万元|万|元)")
+SENTENCE = regex.compile(r"[。，；、]")
+MARGIN = 0.06  # running headers and footers sit in the outer 6% of the page height
+COMPARISON = regex.compile(r"[≤≥＝=<>＜＞]$")
+PAGE_NUMBER = regex.compile(r"^[-—\s]*\d+[-—\s]*$")
 
 
-def printed_amounts(page: PageLayout) -> Counter:
-    out: Counter = Counter()
-    for line in page.lines:
-        words = [w.text for w in line.words]
-        if PROSE.search("".join(words)):
+def line_text(line: TextLine) -> str:
+    return " ".join(w.text for w in line.words)
+
+
+def printed_amounts(pages: list[PageLayout]) -> dict[int, list[tuple[Decimal, str]]]:
+    """Every amount printed outside running text, per page, with the text of its line.
+
+    A line is running text when it has sentence punctuation or a unit, and an amount is
+    part of a sentence when a unit follows it: on its own line, or, for a sentence wrapped
+    after the amount, at the start of the next line of body text (on the next page, when
+    the amount ends a page). Table cells carry a unit after the amount only in performance
+    targets, where a comparison precedes it (`≤ 0.45 元/张`)."""
+    lines = [(page, line) for page in pages for line in page.lines]
+    next_body: list[TextLine | None] = [None] * len(lines)
+    following = None
+    for i in range(len(lines) - 1, -1, -1):
+        next_body[i] = following
+        if _is_body(*lines[i]):
+            following = lines[i][1]
+    out: dict[int, list[tuple[Decimal, str]]] = {page.number: [] for page in pages}
+    for (page, line), after in zip(lines, next_body, strict=True):
+        text = line_text(line)
+        if PROSE.search(text):
             continue
-        out.update(Decimal(w.replace(",", "")) for w in words if AMOUNT.match(w))
+        words = line.words
+        for k, word in enumerate(words):
+            if AMOUNT.match(word.text) and not _unit_follows(words, k, after):
+                out[page.number].append((Decimal(word.text.replace(",", "")), text))
     return out
 
 
-def read_document(path: Path) -> tuple[set[str], dict[int, Counter]]:
+def _unit_follows(words: Sequence[Word], k: int, next_line: TextLine | None) -> bool:
+    if k > 0 and COMPARISON.search(words[k - 1].text):
+        return False
+    if k + 1 < len(words):
+        return bool(UNIT_WORD.match(words[k + 1].text))
+    return next_line is not None and _continues_with_unit(next_line, words[k])
+
+
+def _is_body(page: PageLayout, line: TextLine) -> bool:
+    """Not a page number, running header or footer."""
+    return (
+        not PAGE_NUMBER.match(line_text(line))
+        and MARGIN * page.height < line.top < (1 - MARGIN) * page.height
+    )
+
+
+def _continues_with_unit(line: TextLine, amount: Word) -> bool:
+    """Whether `line` carries on a sentence from `amount`: back at the left margin, unit first."""
+    text = line_text(line)
+    return line.x0 < amount.x0 and bool(UNIT_WORD.match(text) and SENTENCE.search(text))
+
+
+def read_document(path: Path) -> tuple[set[str], dict[int, list[tuple[Decimal, str]]]]:
     """(canonical tables printed, amounts printed per page)."""
     tables: set[str] = set()
-    amounts: dict[int, Counter] = {}
-    for page in open_pages(path):
+    pages = list(open_pages(path))
+    for page in pages:
         titles = page_titles(page)
         if not listed_tables(page, titles):
             tables.update(t.spec.id for t in titles if t.spec is not OTHER)
-        amounts[page.number] = printed_amounts(page)
-    return tables, amounts
+    return tables, printed_amounts(pages)
+
+
+def uncovered(
+    printed: list[tuple[Decimal, str]], facts: Counter
+) -> list[tuple[Decimal, str]]:
+    """The printed amounts no fact of the page accounts for, in reading order."""
+    left = Counter(facts)
+    out = []
+    for value, line in printed:
+        if left[value] > 0:
+            left[value] -= 1
+        else:
+            out.append((value, line))
+    return out
 
 
 def main() -> int:
@@ -59,6 +126,7 @@ def main() -> int:
     parser.add_argument("folder", type=Path)
     parser.add_argument("--details", action="store_true")
     parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--misses", type=Path, help="write every uncovered amount to this CSV")
     args = parser.parse_args()
     docs = pq.read_table(args.out / "documents.parquet").to_pylist()
     tables = pq.read_table(args.out / "tables.parquet").to_pylist()
@@ -81,6 +149,7 @@ def main() -> int:
     complete = with_tables = 0
     missing_by_table: Counter = Counter()
     coverage_rows = []
+    all_misses: list[tuple[str, int, Decimal, str]] = []
     for doc, (printed, amounts) in zip(todo, read, strict=True):
         missing = printed - emitted[doc["doc_id"]]
         if printed:
@@ -89,9 +158,14 @@ def main() -> int:
             missing_by_table.update(missing)
         if missing and args.details:
             print(f"  missing {sorted(missing)} in {doc['source']}")
-        want = sum(sum(c.values()) for c in amounts.values())
-        got = sum(sum((c & on_page[(doc["doc_id"], p)]).values()) for p, c in amounts.items())
-        coverage_rows.append((doc["source"], got, want))
+        misses = [
+            (doc["source"], page, value, line)
+            for page, printed_on_page in amounts.items()
+            for value, line in uncovered(printed_on_page, on_page[(doc["doc_id"], page)])
+        ]
+        want = sum(len(a) for a in amounts.values())
+        coverage_rows.append((doc["source"], want - len(misses), want))
+        all_misses.extend(misses)
     print(f"documents: {len(docs)} {dict(Counter(d['status'] for d in docs))}")
     print(
         f"tables found: {complete}/{with_tables} documents with every printed standard table "
@@ -105,8 +179,11 @@ def main() -> int:
         f"documents at 100% ({full / max(len(coverage_rows), 1):.1%})"
     )
     if args.details:
-        for source, g, w in sorted(coverage_rows, key=lambda r: r[1] / max(r[2], 1))[:25]:
+        for source, g, w in sorted(coverage_rows, key=lambda r: r[1] / max(r[2], 1))[:60]:
             print(f"  {g}/{w} {source}")
+    if args.misses:
+        with args.misses.open("w", newline="", encoding="utf-8") as f:
+            csv.writer(f).writerows([("source", "page", "value", "line"), *all_misses])
     passed = sum(1 for c in checks if c["passed"])
     failed = Counter(c["check_id"] for c in checks if not c["passed"])
     print(
