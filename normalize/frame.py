@@ -520,9 +520,9 @@ def build_frame(spec: TableSpec, grids: Sequence[Grid], year: int | None = None)
         previous = grid
         start = 0 if inherits else layout.header_rows
         reader = _RowReader(spec, layout, joiners, units)
-        # Only a page that reprints the header exactly can reprint its first rows as layout;
-        # forms (one project a page) share their labels, not their header.
-        repeated = grid is not grids[0] and texts == first_header
+        # Only a known table's page that reprints the header exactly can reprint its first
+        # rows as layout; a form (one project a page) may print the same project twice.
+        repeated = spec is not OTHER and grid is not grids[0] and texts == first_header
         for r in range(start, grid.n_rows):
             signature = _row_signature(grid, r)
             if repeated and signature in first_body:
