@@ -6,10 +6,18 @@ import os
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pdfplumber
+from pdfplumber.table import (
+    cells_to_tables,
+    edges_to_intersections,
+    intersections_to_cells,
+    merge_edges,
+)
+from pdfplumber.utils.geometry import filter_edges
 
-from extract.grid import Grid, grid_from_boxes
+from extract.grid import SNAP, Grid, grid_from_boxes, snap
 from extract.layout import BBox, Char, TextLine, drop_overprints, text_lines
 
 # Ruled tables only: unruled ones are inferred from text positions (extract/stream.py),
@@ -22,6 +30,7 @@ RULED_SETTINGS = {
     "intersection_tolerance": 3,
 }
 MIN_EDGES_FOR_RULED = 4
+MIN_RULES_TO_CLOSE = 3  # vertical rules that must start together to imply a top rule
 
 
 @dataclass(slots=True)
@@ -44,11 +53,83 @@ def plumber_chars(page: pdfplumber.page.Page) -> list[Char]:
     )
 
 
+Edge = dict[str, Any]
+
+
+def ruled_boxes(edges: list[Edge]) -> list[list[BBox]]:
+    """pdfplumber's TableFinder with RULED_SETTINGS: the cell boxes of each ruled table,
+    with the top rule of a row continued from the page before implied."""
+    tol = RULED_SETTINGS["snap_tolerance"]
+    join = RULED_SETTINGS["join_tolerance"]
+    cross = RULED_SETTINGS["intersection_tolerance"]
+    found = filter_edges(edges, "v", min_length=1) + filter_edges(edges, "h", min_length=1)
+    merged = filter_edges(merge_edges(found, tol, tol, join, join), min_length=3)
+    merged += _closing_rules(merged, tol)
+    cells = intersections_to_cells(edges_to_intersections(merged, cross, cross))
+    return cells_to_tables(cells)
+
+
+def _closing_rules(edges: list[Edge], tol: float) -> list[Edge]:
+    """A row continued from the page before prints its column rules but not the rule above
+    them: where several vertical rules start together with no horizontal rule across them
+    there or above, the table's top rule is implied."""
+    verticals = [e for e in edges if e["orientation"] == "v"]
+    horizontals = [e for e in edges if e["orientation"] == "h"]
+    out: list[Edge] = []
+    for y in snap(e["top"] for e in verticals):
+        ends = [e for e in verticals if abs(e["top"] - y) <= tol]
+        if len(ends) < MIN_RULES_TO_CLOSE:
+            continue
+        x0, x1 = min(e["x0"] for e in ends), max(e["x0"] for e in ends)
+        if any(
+            h["top"] <= y + tol and h["x0"] <= x1 + tol and h["x1"] >= x0 - tol for h in horizontals
+        ):
+            continue  # ruled there, or a start inside the table (a header's sub-columns)
+        out.append(
+            {
+                "object_type": "line",
+                "orientation": "h",
+                "x0": x0,
+                "x1": x1,
+                "top": y,
+                "bottom": y,
+                "doctop": y,
+                "width": x1 - x0,
+                "height": 0.0,
+            }
+        )
+    return out
+
+
+def _frames(boxes: list[BBox]) -> list[BBox]:
+    """Boxes drawn around the table (and its title), a frame or background, not cells: each
+    reaches out alone past all the other boxes on a side and holds two boxes or more."""
+    out = []
+    for side, sign in ((0, -1), (1, -1), (2, 1), (3, 1)):
+        ranked = sorted(boxes, key=lambda b: b[side] * sign, reverse=True)
+        if len(ranked) < 3 or (ranked[0][side] - ranked[1][side]) * sign <= SNAP:
+            continue
+        big = ranked[0]
+        held = sum(
+            b is not big
+            and big[0] - SNAP <= b[0]
+            and b[2] <= big[2] + SNAP
+            and big[1] - SNAP <= b[1]
+            and b[3] <= big[3] + SNAP
+            for b in boxes
+        )
+        if held >= 2 and big not in out:
+            out.append(big)
+    return out
+
+
 def ruled_grids(number: int, tables: Iterable[Sequence[BBox]], chars: list[Char]) -> list[Grid]:
     """Grids from the cell boxes of each ruled table; a few stray boxes are no table."""
     grids = []
     for cells in tables:
         boxes = [tuple(b) for b in cells]
+        frames = _frames(boxes)
+        boxes = [b for b in boxes if b not in frames]
         if len(boxes) < 4:
             continue
         grid = grid_from_boxes(number, boxes, chars, ruled=True)
@@ -71,14 +152,19 @@ def page_layout(
     )
 
 
+def on_page(chars: list[Char], width: float, height: float) -> list[Char]:
+    """Text placed beyond the page box (a spreadsheet's overflow) is not printed."""
+    return [
+        c
+        for c in chars
+        if 0 <= (c.x0 + c.x1) / 2 <= width and 0 <= (c.top + c.bottom) / 2 <= height
+    ]
+
+
 def read_page(page: pdfplumber.page.Page) -> PageLayout:
     number = page.page_number
-    chars = plumber_chars(page)
-    tables = (
-        [t.cells for t in page.find_tables(RULED_SETTINGS)]
-        if len(page.edges) >= MIN_EDGES_FOR_RULED
-        else []
-    )
+    chars = on_page(plumber_chars(page), page.width, page.height)
+    tables = ruled_boxes(page.edges) if len(page.edges) >= MIN_EDGES_FOR_RULED else []
     return page_layout(number, page.width, page.height, chars, ruled_grids(number, tables, chars))
 
 

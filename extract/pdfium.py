@@ -18,16 +18,16 @@ import pdfplumber
 import pypdfium2 as pdfium
 import pypdfium2.raw as raw
 from pdfminer.fontmetrics import FONT_METRICS
-from pdfplumber.table import (
-    cells_to_tables,
-    edges_to_intersections,
-    intersections_to_cells,
-    merge_edges,
-)
-from pdfplumber.utils.geometry import filter_edges
 
 from extract.layout import Char, drop_overprints
-from extract.pdf import MIN_EDGES_FOR_RULED, RULED_SETTINGS, PageLayout, page_layout, ruled_grids
+from extract.pdf import (
+    MIN_EDGES_FOR_RULED,
+    PageLayout,
+    on_page,
+    page_layout,
+    ruled_boxes,
+    ruled_grids,
+)
 from extract.pdf import plumber_chars as pdf_chars
 
 Matrix = tuple[float, float, float, float, float, float]
@@ -62,16 +62,16 @@ class _Space:
     """PDF user space to pdfplumber's coordinates for one page."""
 
     def __init__(self, page: pdfium.PdfPage) -> None:
-        x0, y0, x1, y1 = page.get_mediabox()
-        x0, x1 = sorted((x0, x1))
-        y0, y1 = sorted((y0, y1))
+        rx0, ry0, rx1, ry1 = page.get_mediabox()
+        x0, x1 = sorted((rx0, rx1))
+        y0, y1 = sorted((ry0, ry1))
         rotation = page.get_rotation() % 360
-        # pdfminer's PDFPageInterpreter.process_page
-        self.ctm: Matrix = {
-            90: (0, -1, 1, 0, -y0, x1),
-            180: (-1, 0, 0, -1, x1, y1),
-            270: (0, 1, -1, 0, y1, -x0),
-        }.get(rotation, (1, 0, 0, 1, -x0, -y0))
+        # pdfminer's PDFPageInterpreter.process_page, on the mediabox put in order
+        self.ctm: Matrix = _page_ctm(rotation, x0, y0, x1, y1)
+        # pdfminer itself takes the mediabox as written: a box written top-down
+        # ([0 595 842 0]) moves its chars off the page by the page's height
+        raw_ctm = _page_ctm(rotation, rx0, ry0, rx1, ry1)
+        self.pdfminer_shift: Point = (self.ctm[4] - raw_ctm[4], raw_ctm[5] - self.ctm[5])
         # pdfplumber's Page: the mediabox normalized for the rotation, then inverted
         nx0, ny0, nx1, ny1 = (y0, x0, y1, x1) if rotation in (90, 270) else (x0, y0, x1, y1)
         self.width = nx1 - nx0
@@ -81,6 +81,21 @@ class _Space:
 
     def point(self, x: float, y: float) -> Point:
         return _apply(self.flip, x, y)
+
+    def from_pdfminer(self, chars: list[Char]) -> list[Char]:
+        """pdfplumber's chars (pdfminer's page matrix) in these coordinates."""
+        dx, dy = self.pdfminer_shift
+        if not (dx or dy):
+            return chars
+        return [Char(c.text, c.x0 + dx, c.top + dy, c.x1 + dx, c.bottom + dy) for c in chars]
+
+
+def _page_ctm(rotation: int, x0: float, y0: float, x1: float, y1: float) -> Matrix:
+    return {
+        90: (0, -1, 1, 0, -y0, x1),
+        180: (-1, 0, 0, -1, x1, y1),
+        270: (0, 1, -1, 0, y1, -x0),
+    }.get(rotation, (1, 0, 0, 1, -x0, -y0))
 
 
 def _descent(font: Any, cache: dict[int, float]) -> float:
@@ -330,17 +345,6 @@ def page_objects(page: pdfium.PdfPage, space: _Space) -> tuple[list[Edge], list[
     return lines + rects + curves, missing
 
 
-def ruled_boxes(edges: list[Edge]) -> list[list[tuple[float, float, float, float]]]:
-    """pdfplumber's TableFinder with RULED_SETTINGS: the cell boxes of each ruled table."""
-    tol = RULED_SETTINGS["snap_tolerance"]
-    join = RULED_SETTINGS["join_tolerance"]
-    cross = RULED_SETTINGS["intersection_tolerance"]
-    found = filter_edges(edges, "v", min_length=1) + filter_edges(edges, "h", min_length=1)
-    merged = filter_edges(merge_edges(found, tol, tol, join, join), min_length=3)
-    cells = intersections_to_cells(edges_to_intersections(merged, cross, cross))
-    return cells_to_tables(cells)
-
-
 def read_page(page: pdfium.PdfPage, number: int, fallback: PlumberPages) -> PageLayout:
     space = _Space(page)
     edges, missing = page_objects(page, space)
@@ -355,8 +359,9 @@ def read_page(page: pdfium.PdfPage, number: int, fallback: PlumberPages) -> Page
     if unsure:  # pdfium would measure chars its own way: take them from pdfminer
         fallback.used += 1
         plumber = fallback.page(number)
-        chars = pdf_chars(plumber)
+        chars = space.from_pdfminer(pdf_chars(plumber))
         plumber.close()
+    chars = on_page(chars, space.width, space.height)
     tables = ruled_boxes(edges) if len(edges) >= MIN_EDGES_FOR_RULED else []
     return page_layout(number, space.width, space.height, chars, ruled_grids(number, tables, chars))
 

@@ -107,9 +107,7 @@ class DocumentReader:
 
     def _continue(self, page: PageLayout, fragment: Fragment) -> None:
         previous = self._open
-        title_at_foot = (
-            previous and self._titled_on == page.number - 1 and _holds_no_body(previous)
-        )
+        title_at_foot = previous and self._titled_on == page.number - 1 and _holds_no_body(previous)
         if title_at_foot and fragment.grid is not None:  # the title ended the page before
             previous.fragments[:] = [fragment]  # the table repeats any header printed there
             return
@@ -126,7 +124,7 @@ class DocumentReader:
             fragment.grid.n_cols == last.grid.n_cols
             or self._runs_on
             and _same_width(fragment.grid, last.grid)
-            and header_row_count(fragment.grid) == 0
+            and _no_header(fragment.grid)
         ):
             previous.fragments.append(fragment)
             return
@@ -139,6 +137,15 @@ class DocumentReader:
 def _holds_no_body(segment: TableSegment) -> bool:
     """Nothing but a title, or a title over header rows, at the foot of a page."""
     return all(header_row_count(f.grid) >= f.grid.n_rows for f in segment.fragments)
+
+
+def _no_header(grid: Grid) -> bool:
+    """No header rows, or only the tail of a cell wrapped over the page break: rows above
+    the first body row that hold one text each (`置更新` under `信息网络及软件购`)."""
+    return all(
+        sum(bool(squash(grid.text(r, c))) for c in range(grid.n_cols)) <= 1
+        for r in range(header_row_count(grid))
+    )
 
 
 def _same_width(grid: Grid, before: Grid) -> bool:

@@ -106,9 +106,7 @@ def read_document(path: Path) -> tuple[set[str], dict[int, list[tuple[Decimal, s
     return tables, printed_amounts(pages)
 
 
-def uncovered(
-    printed: list[tuple[Decimal, str]], facts: Counter
-) -> list[tuple[Decimal, str]]:
+def uncovered(printed: list[tuple[Decimal, str]], facts: Counter) -> list[tuple[Decimal, str]]:
     """The printed amounts no fact of the page accounts for, in reading order."""
     left = Counter(facts)
     out = []
