@@ -6,7 +6,7 @@ from bisect import bisect_right
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from extract.layout import BBox, Char, cell_text
+from extract.layout import BBox, Char, cell_text, group_lines
 
 SNAP = 2.0  # points: coordinates closer than this are the same rule
 
@@ -78,6 +78,25 @@ def _index_of(bounds: Sequence[float], value: float) -> int:
     return i if bounds[i] - value < value - bounds[i - 1] else i - 1
 
 
+def _open_cell(
+    row: int, col: int, owner: dict[tuple[int, int], int], spans: list, n_rows: int
+) -> int:
+    """A cell for text where no box is: one left open by a rule a page break cut off (a
+    merged cell running on to the next page has no bottom rule here). It takes the run of
+    positions no box owns above and below, in its column."""
+    r0 = row
+    while r0 > 0 and (r0 - 1, col) not in owner:
+        r0 -= 1
+    r1 = row + 1
+    while r1 < n_rows and (r1, col) not in owner:
+        r1 += 1
+    k = len(spans)
+    spans.append((r0, col, r1 - r0, 1))
+    for r in range(r0, r1):
+        owner[(r, col)] = k
+    return k
+
+
 def grid_from_boxes(page: int, boxes: Sequence[BBox], chars: Sequence[Char], ruled: bool) -> Grid:
     """Cells from their boxes; each char goes to the cell holding its centre."""
     xs = snap(v for b in boxes for v in (b[0], b[2]))
@@ -93,7 +112,8 @@ def grid_from_boxes(page: int, boxes: Sequence[BBox], chars: Sequence[Char], rul
         for r in range(r0, r0 + nr):
             for c in range(c0, c0 + nc):
                 owner.setdefault((r, c), k)
-    members: list[list[Char]] = [[] for _ in spans]
+    placed: dict[int, int] = {}  # id(char) -> span index
+    inside: list[Char] = []
     for ch in chars:
         xm, ym = (ch.x0 + ch.x1) / 2, (ch.top + ch.bottom) / 2
         if not (xs[0] <= xm <= xs[-1] and ys[0] <= ym <= ys[-1]):
@@ -101,10 +121,72 @@ def grid_from_boxes(page: int, boxes: Sequence[BBox], chars: Sequence[Char], rul
         c = min(bisect_right(xs, xm) - 1, len(xs) - 2)
         r = min(bisect_right(ys, ym) - 1, len(ys) - 2)
         k = owner.get((r, c))
-        if k is not None:
-            members[k].append(ch)
+        if k is None:
+            k = _open_cell(r, c, owner, spans, len(ys) - 1)
+        placed[id(ch)] = k
+        inside.append(ch)
+    _pull_back_overflow(inside, placed)
+    members: list[list[Char]] = [[] for _ in spans]
+    for ch in inside:
+        members[placed[id(ch)]].append(ch)
     cells = [
         Cell(cell_text(members[k]), r0, c0, nr, nc, (xs[c0], ys[r0], xs[c0 + nc], ys[r0 + nr]))
         for k, (r0, c0, nr, nc) in enumerate(spans)
     ]
     return Grid(page=page, xs=xs, ys=ys, cells=cells, ruled=ruled)
+
+
+_AMOUNT_START = frozenset("0123456789")
+_AMOUNT_LEAD = frozenset("-+(.,")
+
+
+def _pull_back_overflow(chars: Sequence[Char], placed: dict[int, int]) -> None:
+    """Text too long for its cell runs on over the rule into the next cell
+    (`其他社会保障和就业支|出 1090.22`): a word that starts in one cell and carries on,
+    without a gap, into the next belongs to the cell it starts in, up to the first figure
+    (an amount glued to the overflow, `缴费支出43608.96`, stays in its own cell). Only text
+    continues this way: a word whose part before the rule ends in a digit (a code glued to
+    its name) is left alone, and so is a word mostly past the rule (a heading centred on
+    the next cell and too wide for it)."""
+    for line in group_lines(chars):
+        for word in _words(line):
+            for i in range(1, len(word)):
+                ka, kb = placed[id(word[i - 1])], placed[id(word[i])]
+                if ka == kb:
+                    continue
+                if word[i - 1].text in _AMOUNT_START:
+                    break
+                end = i
+                while end < len(word) and placed[id(word[end])] == kb:
+                    ch, nxt = word[end].text, word[end + 1].text if end + 1 < len(word) else ""
+                    if ch in _AMOUNT_START or (ch in _AMOUNT_LEAD and nxt in _AMOUNT_START):
+                        break
+                    end += 1
+                if end - i <= i:  # a tail run over the rule, not text centred on the next cell
+                    for ch in word[i:end]:
+                        placed[id(ch)] = ka
+                break
+
+
+def _words(line: Sequence[Char], gap_ratio: float = 0.25) -> list[list[Char]]:
+    """A line's chars cut where split_words cuts them (the same gap rule), and also where
+    two chars are not set one after the other on one baseline (two lines of a header that
+    group_lines banded together overlap across)."""
+    words: list[list[Char]] = []
+    current: list[Char] = []
+    for ch in line:
+        if current:
+            last = current[-1]
+            size = max(ch.size, last.size)
+            gap = ch.x0 - last.x1
+            if (
+                gap > gap_ratio * size
+                or gap < -gap_ratio * size
+                or (abs(ch.bottom - last.bottom) > gap_ratio * size)
+            ):
+                words.append(current)
+                current = []
+        current.append(ch)
+    if current:
+        words.append(current)
+    return words

@@ -31,6 +31,10 @@ RULED_SETTINGS = {
 }
 MIN_EDGES_FOR_RULED = 4
 MIN_RULES_TO_CLOSE = 3  # vertical rules that must start together to imply a top rule
+# A font's descent deeper than half its size is no glyph's: some embedded fonts declare a
+# Descent near a whole em (-1033), which would drop every box a line below its glyphs and
+# out of its ruled cell. Boxes of such fonts straddle the baseline instead.
+DEEPEST_DESCENT = -0.5
 
 
 @dataclass(slots=True)
@@ -47,10 +51,17 @@ class PageLayout:
 def plumber_chars(page: pdfplumber.page.Page) -> list[Char]:
     """Upright, visible chars, each overprinted char once."""
     return drop_overprints(
-        Char(c["text"], c["x0"], c["top"], c["x1"], c["bottom"])
-        for c in page.chars
-        if c.get("upright", True) and c["text"].strip()
+        _char(c) for c in page.chars if c.get("upright", True) and c["text"].strip()
     )
+
+
+def _char(c: dict) -> Char:
+    """pdfminer's box, lifted where its font's descent is deeper than DEEPEST_DESCENT."""
+    lift = 0.0
+    _, b, skew, d, _, baseline = c.get("matrix") or (1, 0, 0, 1, 0, 0)
+    if not b and not skew and d > 0:
+        lift = max(0.0, baseline - c["y0"] + DEEPEST_DESCENT * (c["y1"] - c["y0"]))
+    return Char(c["text"], c["x0"], c["top"] - lift, c["x1"], c["bottom"] - lift)
 
 
 Edge = dict[str, Any]

@@ -21,6 +21,7 @@ from pdfminer.fontmetrics import FONT_METRICS
 
 from extract.layout import Char, drop_overprints
 from extract.pdf import (
+    DEEPEST_DESCENT,
     MIN_EDGES_FOR_RULED,
     PageLayout,
     on_page,
@@ -110,7 +111,7 @@ def _descent(font: Any, cache: dict[int, float]) -> float:
         else:
             out = ctypes.c_float()
             raw.FPDFFont_GetDescent(font, ctypes.c_float(1.0), out)
-            cache[key] = out.value
+            cache[key] = max(out.value, DEEPEST_DESCENT)
     return cache[key]
 
 

@@ -35,6 +35,7 @@ AMOUNT = regex.compile(r"^-?(?:\d+(?:,\d{3})+|\d+)\.\d{2}$|^-?\d+(?:,\d{3})+$")
 # Sentence punctuation, a unit, or an ASCII comma standing alone (what is left of a sentence
 # when a font's CJK glyphs have no text mapping).
 PROSE = regex.compile(r"[。，；：]|万元|元[,，)）]|%|(?:^| )[,;:](?: |$)")
+DECIMALS = regex.compile(r"^\.\d+$")
 UNIT_WORD = regex.compile(r"^(?:万元|万|元)")
 SENTENCE = regex.compile(r"[。，；、]")
 MARGIN = 0.06  # running headers and footers sit in the outer 6% of the page height
@@ -62,15 +63,31 @@ def printed_amounts(pages: list[PageLayout]) -> dict[int, list[tuple[Decimal, st
         if _is_body(*lines[i]):
             following = lines[i][1]
     out: dict[int, list[tuple[Decimal, str]]] = {page.number: [] for page in pages}
-    for (page, line), after in zip(lines, next_body, strict=True):
+    for i, ((page, line), after) in enumerate(zip(lines, next_body, strict=True)):
         text = line_text(line)
         if PROSE.search(text):
             continue
+        below = [
+            w
+            for p, ln in lines[i + 1 : i + 4]
+            if p is page and ln.top < line.bottom + 1.5 * line.height
+            for w in ln.words
+        ]
         words = line.words
         for k, word in enumerate(words):
             if AMOUNT.match(word.text) and not _unit_follows(words, k, after):
-                out[page.number].append((Decimal(word.text.replace(",", "")), text))
+                figures = word.text.replace(",", "") + _wrapped_decimals(word, below)
+                out[page.number].append((Decimal(figures), text))
     return out
+
+
+def _wrapped_decimals(amount: Word, below: Sequence[Word]) -> str:
+    """The decimals of an amount too wide for its cell, wrapped under it (`1,264,602` over
+    `.38`), else nothing."""
+    for word in below:
+        if DECIMALS.match(word.text) and amount.x0 <= word.x0 <= amount.x1 + (word.x1 - word.x0):
+            return word.text
+    return ""
 
 
 def _unit_follows(words: Sequence[Word], k: int, next_line: TextLine | None) -> bool:
