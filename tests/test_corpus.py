@@ -104,6 +104,83 @@ def test_university_final_account_with_continuations(results):
     assert _failed(r) == []
 
 
+def _on_page(result, page, value, item=None):
+    """The facts on `page` with `value` (and the item code or name, if given)."""
+    return [
+        f
+        for f in result.facts
+        if f["page"] == page
+        and f["value"] == Decimal(value)
+        and (item is None or item in (f["item_code"], f["item_name"]))
+    ]
+
+
+def test_digits_of_a_font_with_a_deep_descent_stay_on_their_row(results):
+    # 重庆市科学技术局: its digit font declares a descent of about one em; p.9's last row
+    # (2060203 自然科学基金 15,500.00) used to fall out of the grid and names paired a row off.
+    r = results("129d7714_2026年重庆市科学技术局部门预算.pdf")
+    row = _on_page(r, 9, "15500.00", "2060203")
+    assert {(f["item_name"], f["column_name"]) for f in row} == {
+        ("自然科学基金", "总计"),
+        ("自然科学基金", "一般公共预算"),
+    }
+
+
+def test_a_last_row_alone_on_its_page_continues_the_table(results):
+    # 无锡市信访局 支出总表 ends p.12; p.13 holds one ruled row, 2210203 购房补贴 130.02.
+    r = results("e8986585_预算数据_014_无锡_信访局_2026年部门预算.pdf")
+    row = _on_page(r, 13, "130.02", "2210203")
+    assert {(f["table_id"], f["column_name"]) for f in row} == {
+        ("budget_expenditure", "合计"),
+        ("budget_expenditure", "基本支出"),
+    }
+
+
+def test_continued_row_without_its_top_rule(results):
+    # 省法院 2017 p.16: the page's first row (30206 电费) has column rules but no top rule.
+    r = results("324795c7_省法院2017年度部门预算公开.pdf")
+    (fact,) = _on_page(r, 16, "235.00", "30206")
+    assert (fact["table_id"], fact["item_name"]) == ("budget_gpb_basic_expenditure", "电费")
+
+
+def test_frame_drawn_around_title_and_table_is_no_cell(results):
+    # 江苏省委办公厅 2017 p.3: a rectangle around title and table held the whole table.
+    r = results("a59d3e87_江苏省委办公厅2017年预算公开表格.pdf")
+    printed = {(f["column_name"], f["value"]) for f in r.facts if f["page"] == 3}
+    assert printed >= {
+        ("合计", Decimal("20849.45")),
+        ("基本支出", Decimal("9964.07")),
+        ("项目支出", Decimal("10688.66")),
+        ("单位预留机动经费", Decimal("196.72")),
+    }
+
+
+def test_pages_with_a_top_down_mediabox(results):
+    # 西安市民政局 pp.61-70 write their MediaBox top-down; their text used to land off the
+    # page, leaving the 专项业务经费支出表 without facts.
+    r = results("688bbf25_预算数据_020_西安_民政局_2026年部门预算.pdf")
+    assert r.document["status"] == "ok"
+    total = _on_page(r, 61, "578716321.41", "合计")
+    assert [(f["table_id"], f["unit_name"]) for f in total] == [
+        ("budget_project_expenditure", "西安市民政局")
+    ]
+
+
+def test_name_run_over_its_rule_leaves_the_amount_whole(results):
+    # 西安市气象局 p.22: 其他社会保障和就业支出 runs over the rule: `出 1090.22`.
+    r = results("5d77663c_预算数据_020_西安_气象局_2026年部门预算.pdf")
+    row = _on_page(r, 22, "1090.22", "2089999")
+    assert {f["column_name"] for f in row} == {"合计", "人员经费"}
+    assert {f["item_name"] for f in row} == {"其他社会保障和就业支出"}
+
+
+def test_a_form_printed_twice_is_read_twice(results):
+    # 烟台市人社局 prints the same project's 绩效目标表 on pp.36 and 37.
+    r = results("2b7c02fc_2026年烟台市人力资源和社会保障局部门预算.pdf")
+    for page in (36, 37):
+        assert [f["item_name"] for f in _on_page(r, page, "0.00")] == ["其他资金"]
+
+
 def _catalog_slice(step: int) -> list[str]:
     with need(CATALOG).open(encoding="utf-8") as fh:
         rows = sorted(csv.DictReader(fh), key=lambda r: r["sha256"])
