@@ -124,9 +124,13 @@ def _children_sums(doc_id: str, rule: dict, inst: _Instance) -> Iterator[Row]:
         groups[(f["section"], f["column_name"])].append(f)
     for (_, column), facts in groups.items():
         children: dict[str, list[Row]] = defaultdict(list)
+        printed = {f["item_code"] for f in facts if f["item_code"]}
         for f in facts:
-            if f["parent_code"]:
-                children[f["parent_code"]].append(f)
+            parent = f["parent_code"]
+            while parent and parent not in printed and len(parent) > 3:
+                parent = parent[:-2]  # a 项 printed without its 款 counts in the 类
+            if parent in printed:
+                children[parent].append(f)
         classes = [f for f in facts if f["code_level"] == "类"]
         for f in facts:
             kids = children.get(f["item_code"] or "")

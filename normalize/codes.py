@@ -14,6 +14,7 @@ _LEVELS = {3: "类", 5: "款", 7: "项"}
 _LEADING_CODE = regex.compile(r"^[\[【(]?([235]\d{2}(?:\d{2}){0,2})[\]】)]?[\s\-—:：]*(?=\D)(.+)$")
 _CODE = regex.compile(r"^[235]\d{2}(?:\d{2}){0,2}$")
 _PART = regex.compile(r"^\d{2,3}$")
+_DIGIT = regex.compile(r"^[1-9]$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,7 +49,13 @@ def split_leading_code(label: str) -> tuple[str | None, str]:
 
 
 def class_code_by_name(name: str) -> str | None:
-    return functional_class_by_name().get(name)
+    """A functional 类's code by its name, also as summary tables shorten it (社会保障和就业
+    for 社会保障和就业支出, 文化旅游 for 文化旅游体育与传媒支出): the one 类 it begins."""
+    names = functional_class_by_name()
+    if name in names or len(name) < 2:
+        return names.get(name)
+    starting = [code for full, code in names.items() if full.startswith(name)]
+    return starting[0] if len(starting) == 1 else None
 
 
 class SplitCodeJoiner:
@@ -66,6 +73,8 @@ class SplitCodeJoiner:
         if whole:  # a template that prints the full code in the 类 column
             self._carry = [whole[:3], whole[3:5], whole[5:7]][: (len(whole) - 1) // 2]
             return whole
+        # 款 and 项 printed as numbers lose their leading zero (`301 | 2` is 30102).
+        parts = [p.zfill(2) if level and _DIGIT.match(p) else p for level, p in enumerate(parts)]
         if not any(_PART.match(p) for p in parts):
             return None
         for level, part in enumerate(parts):

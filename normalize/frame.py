@@ -32,6 +32,7 @@ from normalize.text import item_name, join_wrapped, squash
 _YEAR_PREFIX = regex.compile(r"^(\d{4})年度?(?=.)")
 _SUBTOTAL = {"小计", "合计"}
 _OF_WHICH = "其中:"
+_BRACKETS = regex.compile(r"[()]")
 _CODE_HEADINGS = ("编码", "代码", "编号")
 
 
@@ -50,6 +51,7 @@ class Group:
     label_cols: list[int] = field(default_factory=list)
     amount_cols: list[int] = field(default_factory=list)
     unit_cols: list[int] = field(default_factory=list)  # label columns naming a 预算单位
+    economic: bool = False  # its labels are 经济分类 names: no functional 类 by name
 
 
 @dataclass(slots=True)
@@ -149,6 +151,14 @@ def _is_caption(text: str) -> bool:
     )
 
 
+def _is_caption_row(texts: Sequence[str]) -> bool:
+    """A publisher and unit line ruled into the header (部门： | 某某厅 | 单位：万元): the row
+    that holds the unit holds no column heading."""
+    return any(t and context().unit.search(t) for t in texts) and any(
+        t.endswith((":", "：")) for t in texts
+    )
+
+
 def _body_role(grid: Grid, col: int, start: int) -> str | None:
     texts = [t for r in range(start, grid.n_rows) if (t := squash(grid.text(r, col)))]
     if not texts:
@@ -165,7 +175,11 @@ def _body_role(grid: Grid, col: int, start: int) -> str | None:
 
 def _columns(grid: Grid, header_rows: int) -> list[Column]:
     vocab = header_vocabulary()
-    text_rows = [r for r in range(header_rows) if not _is_layout_row(_row_texts(grid, r))]
+    text_rows = [
+        r
+        for r in range(header_rows)
+        if not _is_layout_row(texts := _row_texts(grid, r)) and not _is_caption_row(texts)
+    ]
     columns = []
     for c in range(grid.n_cols):
         path = _header_path(grid, c, text_rows)
@@ -206,6 +220,7 @@ def _groups(grid: Grid, columns: list[Column], spec: TableSpec) -> list[Group]:
             group.code_cols.append(col.index)
         elif col.role == "label":
             group.label_cols.append(col.index)
+            group.economic = group.economic or "经济" in col.header
             if col.header in vocab.unit_label:
                 group.unit_cols.append(col.index)
         elif col.role == "amount":
@@ -266,10 +281,15 @@ def canonical_column(
     parts = tuple(_alias(p, year) for p in path if p not in sections)
     if not parts:
         return spec.single_amount or ""
+    unbracketed = {_BRACKETS.sub("", c): c for c in spec.columns}
     for candidate in _candidates(parts):
         name = "/".join(candidate)
         if name in spec.columns:
             return name
+        # brackets set in a font whose glyphs sit off the line come out of their place:
+        # 因公出国(境)费 read as 因公出国境费()
+        if _BRACKETS.search(name) and (known := unbracketed.get(_BRACKETS.sub("", name))):
+            return known
     return "/".join(parts)
 
 
@@ -389,12 +409,14 @@ class _RowReader:
             label = "\n".join(t for t in code_texts if t and not is_code(t) and not t.isdigit())
         if code is None:
             code, label = _code_from_label(label)
+        if code is None and label and any(_is_unit_code(t) for t in code_texts):
+            self.units[self.layout.groups.index(group)] = squash(label)
         if not values:
             return []
         if not label and code is None:
             label = _orphan_label(grid, row, group)
         name = item_name(label)
-        if code is None and self.spec.class_by_name:
+        if code is None and self.spec.class_by_name and not group.economic:
             code = class_code_by_name(name)
         classification = classify(code) if code else UNCLASSIFIED
         return [
@@ -420,6 +442,15 @@ class _RowReader:
         if texts and is_code(texts[0]):
             return squash(texts[0])
         return None
+
+
+_UNIT_CODE = regex.compile(r"^\d{6,}$")
+
+
+def _is_unit_code(text: str) -> bool:
+    """A 预算单位's own code (125001) printed in the code column over the rows of that unit:
+    six digits or more, never a classification code (3, 5 or 7 digits)."""
+    return bool(_UNIT_CODE.match(text.strip())) and not is_code(text)
 
 
 def _orphan_label(grid: Grid, row: int, group: Group) -> str:
@@ -481,7 +512,9 @@ def _realigned(own: Layout, grid: Grid, before: Layout, before_grid: Grid) -> La
             ),
         )
         amounts = [c for c in g.amount_cols if c in names]
-        groups.append(Group(above.section, g.code_cols, g.label_cols, amounts))
+        groups.append(
+            Group(above.section, g.code_cols, g.label_cols, amounts, economic=above.economic)
+        )
     return Layout(grid.n_cols, groups, names, 0)
 
 

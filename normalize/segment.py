@@ -91,17 +91,27 @@ def match_title(line: TextLine) -> Title | None:
     if not s or len(s) > MAX_TITLE_CHARS or context().not_title.search(s):
         return None
     label = find_label(s)
-    core = strip_ordinal(_strip_labels(s)).rstrip(":：")
-    core = regex.sub(r"[\"“”'‘’「」『』]", '"', core)
+    core = _core(s)
     if not regex.sub(r"(\([^()]*\))+$", "", core).endswith("表"):
         return None
-    best: tuple[int, TableSpec, bool] | None = None
-    for variant, spec, fallback in title_variants():
-        if variant in core and (best is None or len(variant) > best[0]):
-            best = (len(variant), spec, fallback)
+    best = _best_variant(core)
     if best is None:
         return Title(OTHER, raw, label, line)
     return Title(best[1], raw, label, line, fallback=best[2])
+
+
+def _core(s: str) -> str:
+    core = strip_ordinal(_strip_labels(s)).rstrip(":：")
+    return regex.sub(r"[\"“”'‘’「」『』]", '"', core)
+
+
+def _best_variant(core: str) -> tuple[str, TableSpec, bool] | None:
+    """The longest printed variant of a table's title that the title holds."""
+    best: tuple[str, TableSpec, bool] | None = None
+    for variant, spec, fallback in title_variants():
+        if variant in core and (best is None or len(variant) > len(best[0])):
+            best = (variant, spec, fallback)
+    return best
 
 
 @cache
@@ -115,17 +125,64 @@ def title_variants() -> tuple[tuple[str, TableSpec, bool], ...]:
 
 
 def page_titles(page: PageLayout) -> list[Title]:
-    return [t for line in page.lines if (t := match_title(line))]
+    titles: list[Title] = []
+    for i, line in enumerate(page.lines):
+        title = match_title(line)
+        if title and i > 0 and not (titles and titles[-1].line is page.lines[i - 1]):
+            title = _joined(page.lines[i - 1], line, title)
+        if title and i + 1 < len(page.lines):
+            title = _joined(line, page.lines[i + 1], title, qualifier=True)
+        if title:
+            titles.append(title)
+    return titles
+
+
+def _joined(upper: TextLine, lower: TextLine, title: Title, qualifier: bool = False) -> Title:
+    """A title wrapped over two lines (…"三公"经费及 / 会议费、培训费支出预算表, or …明细表 /
+    (按支出经济分类科目)): read together, they name the table the whole title says."""
+    if lower.top - upper.bottom >= upper.height:
+        return title
+    s = squash(lower.text)
+    if qualifier and (not (s.startswith("(") and s.endswith(")")) or match_title(lower)):
+        return title  # a qualifier is no title itself: （八）一般公共预算支出表（按经济分类）
+    if not qualifier and (
+        find_label(s)  # 表8 … and 八、… start a title of their own
+        or strip_ordinal(s) != s
+        or not _strip_labels(squash(upper.text))  # a label line (表八) over its title
+        or not _wraps(squash(upper.text) + s, s)
+    ):
+        return title
+    joined = match_title(TextLine((*upper.words, *lower.words)))
+    if joined is None or joined.spec is OTHER or (not qualifier and joined.spec is title.spec):
+        return title
+    return joined
+
+
+WRAPPED_TITLE_CHARS = 4
+
+
+def _wraps(whole: str, lower: str) -> bool:
+    """Whether a title read over two lines names its table by words printed on the upper
+    line too, more than a word cut at the break (支出决 / 算表 is no 支出决算表)."""
+    core = _core(whole)
+    best = _best_variant(core)
+    if best is None:
+        return False
+    upper_chars = len(core) - len(_core(lower)) - core.find(best[0])
+    return upper_chars >= WRAPPED_TITLE_CHARS
 
 
 TOC_TITLES = 5
+# 目录 or 报表目录 as a heading; a column headed 指导性目录 does not make a table a contents page
+TOC_HEADING = regex.compile(r"^(?:报表|表格)?目录[:：]?$")
 
 
 def listed_tables(page: PageLayout, titles: list[Title]) -> dict[str, str]:
     """Canonical tables a table-of-contents page names (id → title as printed): a page that
     says 目录 near its top, or that names five tables or more. titles: page_titles(page)."""
     titles = [t for t in titles if t.spec is not OTHER]
-    toc = len(titles) >= TOC_TITLES or any("目录" in squash(ln.text) for ln in page.lines[:3])
+    heading = any(TOC_HEADING.match(squash(ln.text)) for ln in page.lines[:3])
+    toc = len(titles) >= TOC_TITLES or heading
     return {t.spec.id: t.text for t in titles} if toc else {}
 
 
