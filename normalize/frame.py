@@ -31,7 +31,9 @@ from normalize.text import item_name, join_wrapped, squash
 
 _YEAR_PREFIX = regex.compile(r"^(\d{4})年度?(?=.)")
 _SUBTOTAL = {"小计", "合计"}
+TOTAL, GRAND_TOTAL = "合计", "总计"
 _OF_WHICH = "其中:"
+_FILLER = regex.compile(r"^[*＊]+$")  # `** ** 1 2 3`: stars mark a 栏次 row's label columns
 _BRACKETS = regex.compile(r"[()]")
 _CODE_HEADINGS = ("编码", "代码", "编号")
 
@@ -90,9 +92,9 @@ class TableFrame:
 
 
 def _is_layout_row(texts: Sequence[str]) -> bool:
-    """A 栏次 row: `栏次 1 2 3` or bare consecutive column numbers."""
+    """A 栏次 row: `栏次 1 2 3` or bare consecutive column numbers (stars aside)."""
     vocab = header_vocabulary()
-    cells = [t for t in texts if t]
+    cells = [t for t in texts if t and not _FILLER.match(t)]
     if not cells:
         return False
     if any(t in vocab.layout for t in cells):
@@ -186,8 +188,8 @@ def _columns(grid: Grid, header_rows: int) -> list[Column]:
         texts = [t for t, _ in path]
         lowest = texts[-1] if texts else ""
         body = _body_role(grid, c, header_rows)
-        if any(t in vocab.layout for t in texts):
-            role = "layout"
+        if any(t in vocab.layout for t in texts) or "".join(texts) in vocab.layout:
+            role = "layout"  # 序号 also when its two characters sit in two header rows
         elif lowest in vocab.code or (lowest in vocab.label and body == "code"):
             role = "code"
         elif lowest.endswith(_CODE_HEADINGS):  # 部门经济科目编码 codes; 单位编码 is layout
@@ -314,7 +316,15 @@ def layout_of(grid: Grid, spec: TableSpec, year: int | None = None) -> Layout:
                 if single
                 else canonical_column(columns[c].path, spec, sections, year)
             )
-    return Layout(grid.n_cols, groups, names, header_rows)
+    return Layout(grid.n_cols, groups, _grand_total_is_total(names), header_rows)
+
+
+def _grand_total_is_total(names: dict[int, str]) -> dict[int, str]:
+    """总计 is the table's 合计 where no 合计 column is printed beside it (总计 | 财政拨款 …);
+    beside a 合计 (总计 = 合计 + 上年结转) it stays a measure of its own."""
+    if GRAND_TOTAL not in names.values() or TOTAL in names.values():
+        return names
+    return {c: TOTAL if name == GRAND_TOTAL else name for c, name in names.items()}
 
 
 # ---------------------------------------------------------------- body rows
