@@ -121,7 +121,7 @@ def test_digits_of_a_font_with_a_deep_descent_stay_on_their_row(results):
     r = results("129d7714_2026年重庆市科学技术局部门预算.pdf")
     row = _on_page(r, 9, "15500.00", "2060203")
     assert {(f["item_name"], f["column_name"]) for f in row} == {
-        ("自然科学基金", "总计"),
+        ("自然科学基金", "合计"),  # printed 总计, with no 合计 column beside it
         ("自然科学基金", "一般公共预算"),
     }
 
