@@ -97,10 +97,66 @@ def _open_cell(
     return k
 
 
+def _median_size(chars: Sequence[Char]) -> float:
+    """Median size of the chars (0 when there are none)."""
+    sizes = sorted(ch.size for ch in chars)
+    return sizes[len(sizes) // 2] if sizes else 0.0
+
+
+def _drop_slivers(
+    bounds: list[float],
+    rules: Sequence[tuple[float, float, float]],
+    centres: Sequence[float],
+    glyph: float,
+) -> list[float]:
+    """Some tables draw each cell's rules twice, or an inner box inside some cells (the
+    header's, or an amount's): the second rule cuts a sliver off the cell that holds no text
+    of its own: narrower than a glyph (a heading wider than its inner box would be split
+    across it, `因公出国|(境)费`), or narrower than two and empty. Of the sliver's two rules,
+    the one that runs the shorter way through the table (the inner box's) is no boundary:
+    cells are taken to the other; the table's outer rules stay. rules are (position, start,
+    end) of each box side along this axis; centres are the chars' centres along it."""
+    out = list(bounds)
+    while glyph > 0 and len(out) > 2:
+        slivers = [
+            (out[i + 1] - out[i], i)
+            for i in range(len(out) - 1)
+            if out[i + 1] - out[i] < glyph
+            or (
+                out[i + 1] - out[i] < 2 * glyph
+                and not any(out[i] < c < out[i + 1] for c in centres)
+            )
+        ]
+        if not slivers:
+            break
+        _, i = min(slivers)
+        reach = [
+            sum(end - start for pos, start, end in rules if abs(pos - out[j]) <= SNAP)
+            for j in (i, i + 1)
+        ]
+        if i == 0 or (i + 1 < len(out) - 1 and reach[1] < reach[0]):
+            del out[i + 1]
+        else:
+            del out[i]
+    return out
+
+
 def grid_from_boxes(page: int, boxes: Sequence[BBox], chars: Sequence[Char], ruled: bool) -> Grid:
     """Cells from their boxes; each char goes to the cell holding its centre."""
     xs = snap(v for b in boxes for v in (b[0], b[2]))
     ys = snap(v for b in boxes for v in (b[1], b[3]))
+    if ruled:
+        held = [
+            ch
+            for ch in chars
+            if xs[0] <= (ch.x0 + ch.x1) / 2 <= xs[-1]
+            and ys[0] <= (ch.top + ch.bottom) / 2 <= ys[-1]
+        ]
+        glyph = _median_size(held)
+        verticals = [(x, b[1], b[3]) for b in boxes for x in (b[0], b[2])]
+        horizontals = [(y, b[0], b[2]) for b in boxes for y in (b[1], b[3])]
+        xs = _drop_slivers(xs, verticals, [(c.x0 + c.x1) / 2 for c in held], glyph)
+        ys = _drop_slivers(ys, horizontals, [(c.top + c.bottom) / 2 for c in held], glyph)
     spans = []
     for x0, top, x1, bottom in boxes:
         c0, c1 = _index_of(xs, x0), _index_of(xs, x1)
