@@ -15,6 +15,7 @@ from pdfplumber.table import (
     intersections_to_cells,
     merge_edges,
 )
+from pdfplumber.utils import curve_to_edges, line_to_edge, rect_to_edges
 from pdfplumber.utils.geometry import filter_edges
 
 from extract.grid import SNAP, Grid, grid_from_boxes, snap
@@ -30,6 +31,9 @@ RULED_SETTINGS = {
     "intersection_tolerance": 3,
 }
 MIN_EDGES_FOR_RULED = 4
+BACKDROP_MIN_SIZE = 3.0  # points: a filled box thinner than this is drawn as a rule
+BACKDROP_INSET = 8.0  # points: how far inside a rule a backdrop's side still cuts a sliver
+BACKDROP = "backdrop"  # edge key: a side of a white box painted behind text
 MIN_RULES_TO_CLOSE = 3  # vertical rules that must start together to imply a top rule
 # A font's descent deeper than half its size is no glyph's: some embedded fonts declare a
 # Descent near a whole em (-1033), which would drop every box a line below its glyphs and
@@ -73,11 +77,40 @@ def ruled_boxes(edges: list[Edge]) -> list[list[BBox]]:
     tol = RULED_SETTINGS["snap_tolerance"]
     join = RULED_SETTINGS["join_tolerance"]
     cross = RULED_SETTINGS["intersection_tolerance"]
+    edges = _without_backdrop_insets(edges)
     found = filter_edges(edges, "v", min_length=1) + filter_edges(edges, "h", min_length=1)
     merged = filter_edges(merge_edges(found, tol, tol, join, join), min_length=3)
     merged += _closing_rules(merged, tol)
     cells = intersections_to_cells(edges_to_intersections(merged, cross, cross))
     return cells_to_tables(cells)
+
+
+def _without_backdrop_insets(edges: list[Edge]) -> list[Edge]:
+    """A backdrop box's side just inside a rule (a white box inset in its cell) is no rule: it
+    would cut a sliver off the cell. A side far from any rule may be the only boundary drawn
+    (cells painted as white boxes), so it stays."""
+    rules = [e for e in edges if not e.get(BACKDROP)]
+    return [e for e in edges if not e.get(BACKDROP) or not _beside_a_rule(e, rules)]
+
+
+def _beside_a_rule(side: Edge, rules: list[Edge]) -> bool:
+    across, along = (
+        ("top", ("x0", "x1")) if side["orientation"] == "h" else ("x0", ("top", "bottom"))
+    )
+    a0, a1 = side[along[0]], side[along[1]]
+    for rule in rules:
+        if rule["orientation"] != side["orientation"]:
+            continue
+        if (
+            not RULED_SETTINGS["snap_tolerance"]
+            < abs(rule[across] - side[across])
+            <= BACKDROP_INSET
+        ):
+            continue
+        shared = min(a1, rule[along[1]]) - max(a0, rule[along[0]])
+        if shared >= 0.5 * (a1 - a0):
+            return True
+    return False
 
 
 def _closing_rules(edges: list[Edge], tol: float) -> list[Edge]:
@@ -172,10 +205,50 @@ def on_page(chars: list[Char], width: float, height: float) -> list[Char]:
     ]
 
 
+def is_backdrop(filled: bool, stroked: bool, white: bool, width: float, height: float) -> bool:
+    """A box painted white behind a cell's text (filled, not stroked, wider and taller than a
+    rule): its sides are no rules, and taken as rules they cut slivers off the cells."""
+    return filled and not stroked and white and min(width, height) > BACKDROP_MIN_SIZE
+
+
+def _is_white(color: Any) -> bool:
+    """pdfminer's colour as gray, RGB or CMYK."""
+    if isinstance(color, (int, float)):
+        return color == 1
+    if not isinstance(color, (tuple, list)):
+        return False
+    return (
+        all(v == 1 for v in color) if len(color) in (1, 3) else len(color) == 4 and not any(color)
+    )
+
+
+def plumber_edges(page: pdfplumber.page.Page) -> list[Edge]:
+    """page.edges, the sides of backdrop boxes marked."""
+
+    def backdrop(obj: dict) -> bool:
+        return is_backdrop(
+            bool(obj.get("fill")),
+            bool(obj.get("stroke")),
+            _is_white(obj.get("non_stroking_color")),
+            obj["width"],
+            obj["height"],
+        )
+
+    def marked(edges: list[Edge], obj: dict) -> list[Edge]:
+        return [{**e, BACKDROP: True} for e in edges] if backdrop(obj) else edges
+
+    return (
+        [line_to_edge(o) for o in page.lines]
+        + [e for r in page.rects for e in marked(rect_to_edges(r), r)]
+        + [e for c in page.curves for e in marked(curve_to_edges(c), c)]
+    )
+
+
 def read_page(page: pdfplumber.page.Page) -> PageLayout:
     number = page.page_number
     chars = on_page(plumber_chars(page), page.width, page.height)
-    tables = ruled_boxes(page.edges) if len(page.edges) >= MIN_EDGES_FOR_RULED else []
+    edges = plumber_edges(page)
+    tables = ruled_boxes(edges) if len(edges) >= MIN_EDGES_FOR_RULED else []
     return page_layout(number, page.width, page.height, chars, ruled_grids(number, tables, chars))
 
 

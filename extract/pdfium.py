@@ -21,9 +21,11 @@ from pdfminer.fontmetrics import FONT_METRICS
 
 from extract.layout import Char, drop_overprints
 from extract.pdf import (
+    BACKDROP,
     DEEPEST_DESCENT,
     MIN_EDGES_FOR_RULED,
     PageLayout,
+    is_backdrop,
     on_page,
     page_layout,
     ruled_boxes,
@@ -184,6 +186,23 @@ def _objects(page: pdfium.PdfPage) -> Iterator[tuple[Any, int, Matrix]]:
             stack.extend((raw.FPDFFormObj_GetObject(obj, i), m) for i in reversed(range(n)))
 
 
+def _backdrop(obj: Any) -> bool:
+    """A path painted white behind text, not stroked (extract.pdf.is_backdrop)."""
+    fill, stroke = ctypes.c_int(), ctypes.c_int()
+    raw.FPDFPath_GetDrawMode(obj, ctypes.byref(fill), ctypes.byref(stroke))
+    r, g, b, a = (ctypes.c_uint() for _ in range(4))
+    raw.FPDFPageObj_GetFillColor(obj, r, g, b, a)
+    left, bottom, right, top = (ctypes.c_float() for _ in range(4))
+    raw.FPDFPageObj_GetBounds(obj, left, bottom, right, top)
+    return is_backdrop(
+        bool(fill.value),
+        bool(stroke.value),
+        (r.value, g.value, b.value) == (255, 255, 255),
+        right.value - left.value,
+        top.value - bottom.value,
+    )
+
+
 def _zero_width(obj: Any) -> bool:
     """A text object pdfium leaves out of its text page: no glyph box (a space, or a CJK
     font that is neither embedded nor installed) on a single char gives it no width."""
@@ -340,6 +359,8 @@ def page_objects(page: pdfium.PdfPage, space: _Space) -> tuple[list[Edge], list[
                 missing.append(obj)
             continue
         found = _shape_edges(_segments(obj, m, space))
+        if _backdrop(obj):
+            found = tuple([{**e, BACKDROP: True} for e in edges] for edges in found)
         lines += found[0]
         rects += found[1]
         curves += found[2]
