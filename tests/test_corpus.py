@@ -181,6 +181,42 @@ def test_a_form_printed_twice_is_read_twice(results):
         assert [f["item_name"] for f in _on_page(r, page, "0.00")] == ["其他资金"]
 
 
+def _three_public(result, page):
+    return {
+        f["column_name"]: f["value"]
+        for f in result.facts
+        if f["table_id"] == "budget_three_public" and f["page"] == page
+    }
+
+
+def test_three_public_subtotal_beside_meeting_and_training(results):
+    # 2017 template, p.11: 合计 | "三公"经费(小计 …) | 会议费 | 培训费. The 三公 subtotal is
+    # its own column, and 合计 = 三公 + 会议费 + 培训费.
+    r = results("42d4fd88_2017年度部门预算公开表.pdf")
+    assert _three_public(r, 11) == {
+        "合计": Decimal("1852.32"),
+        '"三公"经费合计': Decimal("676.10"),
+        "因公出国(境)费": Decimal("76.00"),
+        "公务用车购置及运行维护费": Decimal("156.60"),
+        "公务用车运行维护费": Decimal("156.60"),
+        "公务接待费": Decimal("443.50"),
+        "会议费": Decimal("1094.62"),
+        "培训费": Decimal("81.60"),
+    }
+    assert [c for c in _failed(r) if c.startswith("budget_three_public")] == []
+
+
+def test_white_boxes_behind_header_text_are_no_rules(results):
+    # 省法院 2017 p.17: white boxes inset in the 三公 header cells used to cut them into
+    # slivers (`因公出国|(境)费`), leaving amounts without their column name.
+    r = results("324795c7_省法院2017年度部门预算公开.pdf")
+    printed = _three_public(r, 17)
+    assert printed["因公出国(境)费"] == Decimal("180.00")
+    assert printed["公务接待费"] == Decimal("185.72")
+    assert printed['"三公"经费合计'] == Decimal("670.12")
+    assert [c for c in _failed(r) if c.startswith("budget_three_public")] == []
+
+
 def _catalog_slice(step: int) -> list[str]:
     with need(CATALOG).open(encoding="utf-8") as fh:
         rows = sorted(csv.DictReader(fh), key=lambda r: r["sha256"])
