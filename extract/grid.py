@@ -6,7 +6,7 @@ from bisect import bisect_right
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from extract.layout import BBox, Char, cell_text, group_lines
+from extract.layout import BBox, Char, cell_text, char_runs, group_lines
 
 SNAP = 2.0  # points: coordinates closer than this are the same rule
 
@@ -145,13 +145,12 @@ def grid_from_boxes(page: int, boxes: Sequence[BBox], chars: Sequence[Char], rul
     """Cells from their boxes; each char goes to the cell holding its centre."""
     xs = snap(v for b in boxes for v in (b[0], b[2]))
     ys = snap(v for b in boxes for v in (b[1], b[3]))
-    if ruled:
-        held = [
-            ch
-            for ch in chars
-            if xs[0] <= (ch.x0 + ch.x1) / 2 <= xs[-1]
-            and ys[0] <= (ch.top + ch.bottom) / 2 <= ys[-1]
-        ]
+    held = [
+        ch
+        for ch in chars
+        if xs[0] <= (ch.x0 + ch.x1) / 2 <= xs[-1] and ys[0] <= (ch.top + ch.bottom) / 2 <= ys[-1]
+    ]
+    if ruled:  # the outer rules stay, so `held` does not change
         glyph = _median_size(held)
         verticals = [(x, b[1], b[3]) for b in boxes for x in (b[0], b[2])]
         horizontals = [(y, b[0], b[2]) for b in boxes for y in (b[1], b[3])]
@@ -169,21 +168,16 @@ def grid_from_boxes(page: int, boxes: Sequence[BBox], chars: Sequence[Char], rul
             for c in range(c0, c0 + nc):
                 owner.setdefault((r, c), k)
     placed: dict[int, int] = {}  # id(char) -> span index
-    inside: list[Char] = []
-    for ch in chars:
-        xm, ym = (ch.x0 + ch.x1) / 2, (ch.top + ch.bottom) / 2
-        if not (xs[0] <= xm <= xs[-1] and ys[0] <= ym <= ys[-1]):
-            continue
-        c = min(bisect_right(xs, xm) - 1, len(xs) - 2)
-        r = min(bisect_right(ys, ym) - 1, len(ys) - 2)
+    for ch in held:
+        c = min(bisect_right(xs, (ch.x0 + ch.x1) / 2) - 1, len(xs) - 2)
+        r = min(bisect_right(ys, (ch.top + ch.bottom) / 2) - 1, len(ys) - 2)
         k = owner.get((r, c))
         if k is None:
             k = _open_cell(r, c, owner, spans, len(ys) - 1)
         placed[id(ch)] = k
-        inside.append(ch)
-    _pull_back_overflow(inside, placed)
+    _pull_back_overflow(held, placed)
     members: list[list[Char]] = [[] for _ in spans]
-    for ch in inside:
+    for ch in held:
         members[placed[id(ch)]].append(ch)
     cells = [
         Cell(cell_text(members[k]), r0, c0, nr, nc, (xs[c0], ys[r0], xs[c0 + nc], ys[r0 + nr]))
@@ -205,7 +199,7 @@ def _pull_back_overflow(chars: Sequence[Char], placed: dict[int, int]) -> None:
     its name) is left alone, and so is a word mostly past the rule (a heading centred on
     the next cell and too wide for it)."""
     for line in group_lines(chars):
-        for word in _words(line):
+        for word in char_runs(line, one_baseline=True):
             for i in range(1, len(word)):
                 ka, kb = placed[id(word[i - 1])], placed[id(word[i])]
                 if ka == kb:
@@ -222,27 +216,3 @@ def _pull_back_overflow(chars: Sequence[Char], placed: dict[int, int]) -> None:
                     for ch in word[i:end]:
                         placed[id(ch)] = ka
                 break
-
-
-def _words(line: Sequence[Char], gap_ratio: float = 0.25) -> list[list[Char]]:
-    """A line's chars cut where split_words cuts them (the same gap rule), and also where
-    two chars are not set one after the other on one baseline (two lines of a header that
-    group_lines banded together overlap across)."""
-    words: list[list[Char]] = []
-    current: list[Char] = []
-    for ch in line:
-        if current:
-            last = current[-1]
-            size = max(ch.size, last.size)
-            gap = ch.x0 - last.x1
-            if (
-                gap > gap_ratio * size
-                or gap < -gap_ratio * size
-                or (abs(ch.bottom - last.bottom) > gap_ratio * size)
-            ):
-                words.append(current)
-                current = []
-        current.append(ch)
-    if current:
-        words.append(current)
-    return words

@@ -133,21 +133,38 @@ def split_words(line: Sequence[Char], gap_ratio: float = 0.25) -> list[Word]:
     """A line cut into words wherever the gap between two chars exceeds a fraction of
     the font size. Letter-spaced headings (`公 务 用 车`) therefore become several words;
     consumers that need the label join them back."""
-    words: list[Word] = []
+    return [_word(run) for run in char_runs(line, gap_ratio)]
+
+
+def char_runs(
+    line: Sequence[Char], gap_ratio: float = 0.25, one_baseline: bool = False
+) -> list[list[Char]]:
+    """A line's chars cut at white space and wherever the gap between two chars exceeds a
+    fraction of the font size. one_baseline: also where two chars overlap or do not share a
+    baseline (two lines of a header that group_lines banded together)."""
+    runs: list[list[Char]] = []
     current: list[Char] = []
     for ch in line:
         if ch.text.isspace():
             if current:
-                words.append(_word(current))
+                runs.append(current)
                 current = []
             continue
-        if current and ch.x0 - current[-1].x1 > gap_ratio * max(ch.size, current[-1].size):
-            words.append(_word(current))
+        if current and _breaks(current[-1], ch, gap_ratio, one_baseline):
+            runs.append(current)
             current = []
         current.append(ch)
     if current:
-        words.append(_word(current))
-    return words
+        runs.append(current)
+    return runs
+
+
+def _breaks(last: Char, ch: Char, gap_ratio: float, one_baseline: bool) -> bool:
+    limit = gap_ratio * max(ch.size, last.size)
+    gap = ch.x0 - last.x1
+    if gap > limit:
+        return True
+    return one_baseline and (gap < -limit or abs(ch.bottom - last.bottom) > limit)
 
 
 def _word(chars: Sequence[Char]) -> Word:

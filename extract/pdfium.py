@@ -157,8 +157,7 @@ def _chars(textpage: pdfium.PdfTextPage, space: _Space) -> list[Char]:
         ]
         xs, ys = [p[0] for p in corners], [p[1] for p in corners]
         chars.append(Char(text, min(xs), min(ys), max(xs), max(ys)))
-    chars = drop_overprints(chars)
-    return chars
+    return drop_overprints(chars)
 
 
 def _matrix(obj: Any) -> Matrix:

@@ -280,7 +280,7 @@ def _candidates_of(path: tuple[str, ...]) -> list[tuple[str, ...]]:
 def canonical_column(
     path: tuple[str, ...], spec: TableSpec, sections: frozenset[str], year: int | None = None
 ) -> str:
-    parts = _aliased(path, sections, year)
+    parts = tuple(_alias(p, year) for p in path if p not in sections)
     if not parts:
         return spec.single_amount or ""
     unbracketed = {_BRACKETS.sub("", c): c for c in spec.columns}
@@ -293,10 +293,6 @@ def canonical_column(
         if _BRACKETS.search(name) and (known := unbracketed.get(_BRACKETS.sub("", name))):
             return known
     return "/".join(parts)
-
-
-def _aliased(path: tuple[str, ...], sections: frozenset[str], year: int | None) -> tuple[str, ...]:
-    return tuple(_alias(p, year) for p in path if p not in sections)
 
 
 def column_id(name: str) -> str:

@@ -60,22 +60,29 @@ def test_same_facts_as_pdfplumber(name, monkeypatch):
     assert sum(ours.values()) > 0
 
 
+def _both_backends(path, number):
+    """Page `number` read by pdfium (with its pdfminer fallback) and pdfminer's chars of it:
+    (pdfium's layout, pdfminer's chars, pages the fallback read, zero-width text objects)."""
+    doc = pypdfium2.PdfDocument(path)
+    fallback = pdfium.PlumberPages(path)
+    try:
+        page = doc[number - 1]
+        zero_width = pdfium.page_objects(page, pdfium._Space(page))[1]
+        ours = pdfium.read_page(page, number, fallback)
+        used = fallback.used
+        theirs = pdf.plumber_chars(fallback.page(number))
+    finally:
+        fallback.close()
+        doc.close()
+    return ours, theirs, used, zero_width
+
+
 @pytest.mark.corpus
 def test_zero_width_spaces_need_no_pdfminer():
     """A page whose zero-width text objects are glyphs without outline in an embedded font
     (spaces) is read by pdfium alone, with the same chars as pdfminer's."""
-    path = need(REAL / SAME_FACTS[1])
-    doc = pypdfium2.PdfDocument(path)
-    fallback = pdfium.PlumberPages(path)
-    try:
-        page = doc[8]
-        assert pdfium.page_objects(page, pdfium._Space(page))[1]  # zero-width objects
-        ours = pdfium.read_page(page, 9, fallback)
-        assert fallback.used == 0
-        theirs = pdf.plumber_chars(fallback.page(9))
-    finally:
-        fallback.close()
-        doc.close()
+    ours, theirs, fallback_pages, zero_width = _both_backends(need(REAL / SAME_FACTS[1]), 9)
+    assert zero_width and fallback_pages == 0
     assert Counter(c.text for c in ours.chars) == Counter(c.text for c in theirs)
 
 
@@ -85,15 +92,7 @@ def test_unmeasurable_font_falls_back_to_pdfminer():
     them unless made measurable, and would measure them through a substitute, so pdfminer
     reads that page."""
     path = need(REAL / "55f58289_2026年烟台市住房和城乡建设局部门预算.pdf")
-    doc = pypdfium2.PdfDocument(path)
-    fallback = pdfium.PlumberPages(path)
-    try:
-        page = doc[97]
-        ours = pdfium.read_page(page, 98, fallback)
-        assert fallback.used == 1
-        theirs = pdf.plumber_chars(fallback.page(98))
-    finally:
-        fallback.close()
-        doc.close()
+    ours, theirs, fallback_pages, _ = _both_backends(path, 98)
+    assert fallback_pages == 1
     assert [c.text for c in ours.chars] == [c.text for c in theirs]
     assert "天" in "".join(c.text for c in ours.chars)
