@@ -25,11 +25,10 @@ class Char:
         return self.bottom - self.top
 
 
-@dataclass(frozen=True, slots=True)
-class Word:
-    """Characters printed without a visible gap between them."""
+class Box:
+    """Centre and height of anything placed by its x0, top, x1 and bottom."""
 
-    text: str
+    __slots__ = ()
     x0: float
     top: float
     x1: float
@@ -43,40 +42,43 @@ class Word:
     def y_mid(self) -> float:
         return (self.top + self.bottom) / 2
 
+    @property
+    def height(self) -> float:
+        return self.bottom - self.top
 
-class WordBounds:
+
+@dataclass(frozen=True, slots=True)
+class Word(Box):
+    """Characters printed without a visible gap between them."""
+
+    text: str
+    x0: float
+    top: float
+    x1: float
+    bottom: float
+
+
+class WordBounds(Box):
     """The bounds of a run of words (a text line, a header cell): its words' extremes."""
 
     __slots__ = ()
     words: Sequence[Word]
 
     @property
-    def x0(self) -> float:
+    def x0(self) -> float:  # type: ignore[override]
         return min(w.x0 for w in self.words)
 
     @property
-    def x1(self) -> float:
+    def x1(self) -> float:  # type: ignore[override]
         return max(w.x1 for w in self.words)
 
     @property
-    def top(self) -> float:
+    def top(self) -> float:  # type: ignore[override]
         return min(w.top for w in self.words)
 
     @property
-    def bottom(self) -> float:
+    def bottom(self) -> float:  # type: ignore[override]
         return max(w.bottom for w in self.words)
-
-    @property
-    def mid(self) -> float:
-        return (self.top + self.bottom) / 2
-
-    @property
-    def x_mid(self) -> float:
-        return (self.x0 + self.x1) / 2
-
-    @property
-    def height(self) -> float:
-        return self.bottom - self.top
 
 
 @dataclass(frozen=True, slots=True)

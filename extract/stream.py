@@ -36,7 +36,7 @@ def _lines(words: Sequence[Word]) -> list[_Line]:
     half-offset lines of wrapped cells)."""
     lines: list[_Line] = []
     for w in sorted(words, key=lambda w: (w.y_mid, w.x0)):
-        if lines and abs(w.y_mid - lines[-1].mid) < 0.3 * (w.bottom - w.top):
+        if lines and abs(w.y_mid - lines[-1].y_mid) < 0.3 * (w.bottom - w.top):
             lines[-1].words.append(w)
         else:
             lines.append(_Line([w]))
@@ -242,10 +242,6 @@ class _HeaderCell(WordBounds):
     cols: range
 
     @property
-    def y_mid(self) -> float:
-        return self.mid
-
-    @property
     def size(self) -> float:
         return min(w.bottom - w.top for w in self.words)
 
@@ -371,8 +367,8 @@ def _attach_fragments(lines: list[_Line]) -> list[list[_Line]]:
     for i, line in enumerate(lines):
         if i in rows:
             continue
-        nearest = min(anchors, key=lambda a: abs(lines[a].mid - line.mid))
-        gap = abs(lines[nearest].mid - line.mid)
+        nearest = min(anchors, key=lambda a: abs(lines[a].y_mid - line.y_mid))
+        gap = abs(lines[nearest].y_mid - line.y_mid)
         if gap <= 1.6 * max(line.height, lines[nearest].height):
             rows[nearest].append(line)
         else:
@@ -412,7 +408,10 @@ def _pull_up_fragments(lines: Sequence[_Line], first_data: int) -> int:
     i = first_data
     while i >= 2 and not _is_layout_line(lines[i - 1]):
         line, below, above = lines[i - 1], lines[i], lines[i - 2]
-        if below.mid - line.mid < line.mid - above.mid and below.mid - line.mid < 1.6 * line.height:
+        if (
+            below.y_mid - line.y_mid < line.y_mid - above.y_mid
+            and below.y_mid - line.y_mid < 1.6 * line.height
+        ):
             i -= 1
         else:
             break
