@@ -13,9 +13,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import budgetpdf.pipeline.document as pipeline  # noqa: E402
 from run import CORPUS, _catalog, choose_sample  # noqa: E402
-
-import budgetpdf.pipeline as pipeline  # noqa: E402
 
 
 def _cpu_seconds(paths: list[Path]) -> float:

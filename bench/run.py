@@ -93,7 +93,7 @@ def _maxrss_mb() -> float:
 
 
 def _work_budgetpdf(jobs):
-    from budgetpdf.pipeline import process_document
+    from budgetpdf.pipeline.document import process_document
 
     yield "ready"
     for path, _ in jobs:

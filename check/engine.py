@@ -6,28 +6,19 @@ printed figure (actual) with what the other figures say it should be (expected).
 
 from __future__ import annotations
 
-import tomllib
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
-from functools import cache
-from typing import Any
 
 import regex
-
-from budgetpdf.model import Row
-from extract.layout import TextLine
-from normalize.numbers import parse_amount, to_yuan
-from normalize.schema import SCHEMAS
-from normalize.text import squash
+from budgetpdf.contract.rows import CheckRow, FactRow
+from budgetpdf.extract.layout import TextLine
+from budgetpdf.normalize.numbers import parse_amount, to_yuan
+from budgetpdf.normalize.text import squash
+from budgetpdf.schemas.knowledge import check_rules
 
 TOTAL_NAMES = ("合计", "总计")
-
-
-@cache
-def rules() -> dict[str, list[dict[str, Any]]]:
-    return tomllib.loads((SCHEMAS / "checks.toml").read_text(encoding="utf-8"))
 
 
 def _unit_of_last_digit(values: Iterable[Decimal]) -> Decimal:
@@ -40,9 +31,9 @@ class _Instance:
     """One printed table: its facts, and lookups by row and by item."""
 
     table_id: str
-    facts: list[Row]
+    facts: list[FactRow]
 
-    def cell(self, item: str, column: str, section: str | None = None) -> Row | None:
+    def cell(self, item: str, column: str, section: str | None = None) -> FactRow | None:
         for f in self.facts:
             if f["column_name"] != column or (section and f["section"] != section):
                 continue
@@ -50,15 +41,15 @@ class _Instance:
                 return f
         return None
 
-    def rows(self) -> dict[tuple, dict[str, Row]]:
-        out: dict[tuple, dict[str, Row]] = defaultdict(dict)
+    def rows(self) -> dict[tuple, dict[str, FactRow]]:
+        out: dict[tuple, dict[str, FactRow]] = defaultdict(dict)
         for f in self.facts:
             out[(f["section"], f["row_no"])].setdefault(f["column_name"], f)
         return out
 
 
-def _instances(facts: list[Row]) -> dict[str, list[_Instance]]:
-    by_table: dict[tuple[str, int, str | None], list[Row]] = defaultdict(list)
+def _instances(facts: list[FactRow]) -> dict[str, list[_Instance]]:
+    by_table: dict[tuple[str, int, str | None], list[FactRow]] = defaultdict(list)
     for f in facts:
         by_table[(f["table_id"], f.get("table_no", 0), f.get("unit_name"))].append(f)
     out: dict[str, list[_Instance]] = defaultdict(list)
@@ -76,23 +67,24 @@ def _row(
     tolerance: Decimal,
     location: str,
     description: str | None = None,
-) -> Row:
+) -> CheckRow:
     difference = actual - expected
     return {
         "doc_id": doc_id,
         "check_id": rule["id"],
         "table_id": table_id,
-        "description": description or rule.get("description", rule["id"]),
+        "description": description or rule["description"] or rule["id"],
         "expected": expected,
         "actual": actual,
         "difference": difference,
         "tolerance": tolerance,
         "passed": abs(difference) <= tolerance,
         "location": location,
+        "unit": None,
     }
 
 
-def _terms(parts: list[str], total: str, cells: dict[str, Row]) -> list[tuple[str, int]]:
+def _terms(parts: list[str], total: str, cells: dict[str, FactRow]) -> list[tuple[str, int]]:
     """(column, sign) pairs; `*` stands for every other column of the row except the
     `其中` (of which) breakdowns, which would count twice."""
     if parts == ["*"]:
@@ -100,7 +92,7 @@ def _terms(parts: list[str], total: str, cells: dict[str, Row]) -> list[tuple[st
     return [(p.lstrip("-"), -1 if p.startswith("-") else 1) for p in parts]
 
 
-def _row_sums(doc_id: str, rule: dict, tables: dict[str, list[_Instance]]) -> Iterator[Row]:
+def _row_sums(doc_id: str, rule: dict, tables: dict[str, list[_Instance]]) -> Iterator[CheckRow]:
     for inst in tables.get(rule["table"], []):
         for cells in inst.rows().values():
             total = cells.get(rule["total"])
@@ -116,14 +108,14 @@ def _row_sums(doc_id: str, rule: dict, tables: dict[str, list[_Instance]]) -> It
             yield _row(doc_id, rule, inst.table_id, expected, total["value"], tol, where)
 
 
-def _children_sums(doc_id: str, rule: dict, inst: _Instance) -> Iterator[Row]:
-    groups: dict[tuple, list[Row]] = defaultdict(list)
+def _children_sums(doc_id: str, rule: dict, inst: _Instance) -> Iterator[CheckRow]:
+    groups: dict[tuple, list[FactRow]] = defaultdict(list)
     for f in inst.facts:
         if rule.get("section") and f["section"] != rule["section"]:
             continue
         groups[(f["section"], f["column_name"])].append(f)
     for (_, column), facts in groups.items():
-        children: dict[str, list[Row]] = defaultdict(list)
+        children: dict[str, list[FactRow]] = defaultdict(list)
         printed = {f["item_code"] for f in facts if f["item_code"]}
         for f in facts:
             parent = f["parent_code"]
@@ -141,8 +133,8 @@ def _children_sums(doc_id: str, rule: dict, inst: _Instance) -> Iterator[Row]:
 
 
 def _sum_row(
-    doc_id: str, rule: dict, inst: _Instance, total: Row, parts: list[Row], column: str
-) -> Row:
+    doc_id: str, rule: dict, inst: _Instance, total: FactRow, parts: list[FactRow], column: str
+) -> CheckRow:
     expected = sum((p["value"] for p in parts), Decimal(0))
     tol = _unit_of_last_digit([total["value"], *(p["value"] for p in parts)]) * (len(parts) - 1)
     codes = "+".join(p["item_code"] or p["item_name"] for p in parts)
@@ -151,15 +143,15 @@ def _sum_row(
     return _row(doc_id, rule, inst.table_id, expected, total["value"], tol, where, description)
 
 
-def _hierarchies(doc_id: str, rule: dict, tables: dict[str, list[_Instance]]) -> Iterator[Row]:
+def _hierarchies(doc_id: str, rule: dict, tables: dict[str, list[_Instance]]) -> Iterator[CheckRow]:
     for table_id in rule["tables"]:
         for inst in tables.get(table_id, []):
             yield from _children_sums(doc_id, rule, inst)
 
 
-def _column_sums(doc_id: str, rule: dict, tables: dict[str, list[_Instance]]) -> Iterator[Row]:
+def _column_sums(doc_id: str, rule: dict, tables: dict[str, list[_Instance]]) -> Iterator[CheckRow]:
     for inst in tables.get(rule["table"], []):
-        by_column: dict[str, list[Row]] = defaultdict(list)
+        by_column: dict[str, list[FactRow]] = defaultdict(list)
         for f in inst.facts:
             by_column[f["column_name"]].append(f)
         for column, facts in by_column.items():
@@ -169,9 +161,9 @@ def _column_sums(doc_id: str, rule: dict, tables: dict[str, list[_Instance]]) ->
                 yield _sum_row(doc_id, rule, inst, totals[0], parts, column)
 
 
-def _select(tables: dict[str, list[_Instance]], term: dict) -> Row | None:
+def _select(tables: dict[str, list[_Instance]], term: dict) -> FactRow | None:
     for inst in tables.get(term["table"], []):
-        if "item" not in term:
+        if term["item"] is None:
             found = next((f for f in inst.facts if f["column_name"] == term["column"]), None)
         else:
             found = inst.cell(term["item"], term["column"], term.get("section"))
@@ -192,12 +184,12 @@ def _side(tables: dict[str, list[_Instance]], terms: list[dict]) -> list[Decimal
     return values or None
 
 
-def _equals(doc_id: str, rule: dict, tables: dict[str, list[_Instance]]) -> Iterator[Row]:
+def _equals(doc_id: str, rule: dict, tables: dict[str, list[_Instance]]) -> Iterator[CheckRow]:
     left, right = _side(tables, rule["left"]), _side(tables, rule["right"])
     if left is None or right is None:
         return
     tol = _unit_of_last_digit(left + right) * (len(left) + len(right) - 2)
-    where = " + ".join(f"{t['table']}:{t.get('item', '')}/{t['column']}" for t in rule["right"])
+    where = " + ".join(f"{t['table']}:{t['item'] or ''}/{t['column']}" for t in rule["right"])
     yield _row(
         doc_id,
         rule,
@@ -211,7 +203,7 @@ def _equals(doc_id: str, rule: dict, tables: dict[str, list[_Instance]]) -> Iter
 
 def _narrative(
     doc_id: str, rule: dict, tables: dict[str, list[_Instance]], text: str
-) -> Iterator[Row]:
+) -> Iterator[CheckRow]:
     cells = [c for term in rule["candidates"] if (c := _select(tables, term))]
     cells = [c for c in cells if c["amount_yuan"] is not None]
     if not cells:
@@ -237,7 +229,7 @@ def narrative_text(lines: list[TextLine]) -> str:
     return regex.sub(r"[“”„‟″]", '"', text)
 
 
-def _listed(doc_id: str, rule: dict, listed: dict[str, str], found: set[str]) -> Iterator[Row]:
+def _listed(doc_id: str, rule: dict, listed: dict[str, str], found: set[str]) -> Iterator[CheckRow]:
     for table_id, title in sorted(listed.items()):
         present = Decimal(1 if table_id in found else 0)
         yield _row(doc_id, rule, table_id, Decimal(1), present, Decimal(0), f"目录: {title}")
@@ -245,16 +237,16 @@ def _listed(doc_id: str, rule: dict, listed: dict[str, str], found: set[str]) ->
 
 def run_checks(
     doc_id: str,
-    facts: list[Row],
+    facts: list[FactRow],
     lines: list[TextLine],
     listed: dict[str, str] | None = None,
     found: set[str] | None = None,
-) -> list[Row]:
+) -> list[CheckRow]:
     """All checks of one document. listed: canonical tables its 目录 names (id → title as
     printed); found: the table_ids the document was found to print."""
     tables = _instances(facts)
-    spec = rules()
-    out: list[Row] = []
+    spec = check_rules()
+    out: list[CheckRow] = []
     for rule in spec.get("row_sum", []):
         out.extend(_row_sums(doc_id, rule, tables))
     for rule in spec.get("hierarchy", []):

@@ -27,8 +27,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
-
-from emit.schema import SCHEMAS
+from budgetpdf.contract.rows import SCHEMAS
 
 Row = Mapping[str, object]
 DATASET = "dataset"
@@ -98,8 +97,17 @@ def write_csv(table: pa.Table, target: Path) -> None:
 
 
 def _to_table(name: str, rows: Sequence[Row]) -> pa.Table:
+    """Rows of one contract table as Arrow. Raises ValueError naming the table and the keys
+    when a row's keys are not exactly its contract type's (contract/rows.py)."""
     schema = SCHEMAS[name]
-    return pa.Table.from_pylist([{k: r.get(k) for k in schema.names} for r in rows], schema)
+    expected = set(schema.names)
+    for r in rows:
+        if r.keys() != expected:
+            missing, extra = sorted(expected - r.keys()), sorted(r.keys() - expected)
+            raise ValueError(
+                f"{name} row does not match the contract: missing {missing}, extra {extra}"
+            )
+    return pa.Table.from_pylist([{k: r[k] for k in schema.names} for r in rows], schema)
 
 
 def _marker(out: Path, doc_id: str) -> Path:

@@ -6,7 +6,7 @@ from bisect import bisect_right
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from extract.layout import BBox, Char, cell_text, char_runs, group_lines
+from budgetpdf.extract.layout import BBox, Char, cell_text, char_runs, group_lines
 
 SNAP = 2.0  # points: coordinates closer than this are the same rule
 

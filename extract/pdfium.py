@@ -1,4 +1,4 @@
-"""The same page layouts as extract/pdf.py, read with pdfium (C speed) instead of pdfminer.
+"""The same page layouts as extract/plumber.py, read with pdfium (C speed) instead of pdfminer.
 
 Coordinates follow pdfplumber: pdfminer's page matrix (mediabox offset and /Rotate), then
 pdfplumber's flip to a top-left origin. Ruling comes from the page's path objects, turned
@@ -17,10 +17,8 @@ from typing import Any
 import pdfplumber
 import pypdfium2 as pdfium
 import pypdfium2.raw as raw
-from pdfminer.fontmetrics import FONT_METRICS
-
-from extract.layout import Char, drop_overprints
-from extract.pdf import (
+from budgetpdf.extract.layout import Char, drop_overprints
+from budgetpdf.extract.page import (
     BACKDROP,
     DEEPEST_DESCENT,
     MIN_EDGES_FOR_RULED,
@@ -31,7 +29,8 @@ from extract.pdf import (
     ruled_boxes,
     ruled_grids,
 )
-from extract.pdf import plumber_chars as pdf_chars
+from budgetpdf.extract.plumber import plumber_chars as pdf_chars
+from pdfminer.fontmetrics import FONT_METRICS
 
 Matrix = tuple[float, float, float, float, float, float]
 Point = tuple[float, float]
@@ -186,7 +185,7 @@ def _objects(page: pdfium.PdfPage) -> Iterator[tuple[Any, int, Matrix]]:
 
 
 def _backdrop(obj: Any) -> bool:
-    """A path painted white behind text, not stroked (extract.pdf.is_backdrop)."""
+    """A path painted white behind text, not stroked (extract.page.is_backdrop)."""
     fill, stroke = ctypes.c_int(), ctypes.c_int()
     raw.FPDFPath_GetDrawMode(obj, ctypes.byref(fill), ctypes.byref(stroke))
     r, g, b, a = (ctypes.c_uint() for _ in range(4))

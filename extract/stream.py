@@ -13,9 +13,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import regex
-
-from extract.grid import Cell, Grid
-from extract.layout import BBox, Word, WordBounds
+from budgetpdf.extract.grid import Cell, Grid
+from budgetpdf.extract.layout import BBox, Word, WordBounds
 
 _NUMBER = regex.compile(r"^[-+(]?(?:\d+(?:,\d{3})+|\d+)(?:\.\d+)?\)?$")
 _DECIMAL = regex.compile(r"^[-+(]?(?:\d+(?:,\d{3})+|\d+)\.\d+\)?$|^\d+(?:,\d{3})+$")

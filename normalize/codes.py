@@ -5,9 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import regex
-
-from normalize.schema import functional_class_by_name
-from normalize.text import squash
+from budgetpdf.normalize.text import squash
+from budgetpdf.schemas.knowledge import functional_class_by_name
 
 _LEVELS = {3: "类", 5: "款", 7: "项"}
 # A code printed inside the label cell: `2010101 行政运行`, `[2014001]行政运行`.

@@ -13,9 +13,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 import regex
-
-from extract.grid import Grid
-from normalize.codes import (
+from budgetpdf.extract.grid import Grid
+from budgetpdf.normalize.codes import (
     UNCLASSIFIED,
     Classification,
     SplitCodeJoiner,
@@ -24,10 +23,9 @@ from normalize.codes import (
     is_code,
     split_leading_code,
 )
-from normalize.numbers import parse_amount
-from normalize.schema import OTHER, TableSpec, column_ids, header_vocabulary
-from normalize.segment import context
-from normalize.text import item_name, join_wrapped, squash
+from budgetpdf.normalize.numbers import parse_amount
+from budgetpdf.normalize.text import item_name, join_wrapped, squash
+from budgetpdf.schemas.knowledge import OTHER, TableSpec, column_ids, context, header_vocabulary
 
 _YEAR_PREFIX = regex.compile(r"^(\d{4})年度?(?=.)")
 _SUBTOTAL = {"小计", "合计"}

@@ -6,9 +6,8 @@ from collections import Counter
 from dataclasses import dataclass
 
 import regex
-
-from extract.layout import TextLine
-from normalize.text import squash
+from budgetpdf.extract.layout import TextLine
+from budgetpdf.normalize.text import squash
 
 # `国家矿山安全监察局青海局2024年度部门决算`, `2026年北京市水务局部门预算`
 _COVER = regex.compile(

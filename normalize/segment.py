@@ -3,40 +3,17 @@ grid continues the table of the page before."""
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass, field
 from functools import cache
 
 import regex
-
-from extract.grid import Grid
-from extract.layout import TextLine
-from extract.pdf import PageLayout
-from normalize.schema import OTHER, SCHEMAS, TableSpec, table_specs
-from normalize.text import squash, strip_ordinal
+from budgetpdf.extract.grid import Grid
+from budgetpdf.extract.layout import TextLine
+from budgetpdf.extract.page import PageLayout
+from budgetpdf.normalize.text import squash, strip_ordinal
+from budgetpdf.schemas.knowledge import OTHER, TableSpec, context, table_specs
 
 MAX_TITLE_CHARS = 60
-
-
-@dataclass(frozen=True)
-class Context:
-    labels: tuple[regex.Pattern, ...]
-    unit: regex.Pattern
-    publisher: tuple[regex.Pattern, ...]
-    not_title: regex.Pattern
-    other_titles: tuple[str, ...]
-
-
-@cache
-def context() -> Context:
-    data = tomllib.loads((SCHEMAS / "tables.toml").read_text(encoding="utf-8"))["context"]
-    return Context(
-        labels=tuple(regex.compile(p) for p in data["label_patterns"]),
-        unit=regex.compile(data["unit_pattern"]),
-        publisher=tuple(regex.compile(p) for p in data["publisher_patterns"]),
-        not_title=regex.compile("|".join(data["not_title"])),
-        other_titles=tuple(data.get("other_titles", ())),
-    )
 
 
 @dataclass(slots=True)

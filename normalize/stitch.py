@@ -7,25 +7,23 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import regex
-
-from extract.grid import Grid
-from extract.layout import TextLine, Word
-from extract.pdf import PageLayout
-from extract.stream import infer_grid
-from normalize.frame import header_row_count
-from normalize.schema import OTHER
-from normalize.segment import (
+from budgetpdf.extract.grid import Grid
+from budgetpdf.extract.layout import TextLine, Word
+from budgetpdf.extract.page import PageLayout
+from budgetpdf.extract.stream import infer_grid
+from budgetpdf.normalize.frame import header_row_count
+from budgetpdf.normalize.segment import (
     Fragment,
     TableSegment,
     body_top,
-    context,
     describe,
     find_label,
     listed_tables,
     page_titles,
     segment_page,
 )
-from normalize.text import squash
+from budgetpdf.normalize.text import squash
+from budgetpdf.schemas.knowledge import OTHER, context
 
 PAGE_NUMBER = regex.compile(r"^[-—–]?\d{1,4}[-—–]?$|^第\d+页")
 

@@ -21,13 +21,13 @@ def need(path: Path) -> Path:
 
 @pytest.fixture(scope="session")
 def seed_lattice():
-    from budgetpdf.pipeline import process_document
+    from budgetpdf.pipeline.document import process_document
 
     return process_document(need(SEED / "seed_lattice.pdf"))
 
 
 @pytest.fixture(scope="session")
 def seed_stream():
-    from budgetpdf.pipeline import process_document
+    from budgetpdf.pipeline.document import process_document
 
     return process_document(need(SEED / "seed_stream.pdf"))

@@ -8,15 +8,14 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
+from budgetpdf.pipeline.document import process_document
+from budgetpdf.pipeline.runner import run
 from conftest import SEED, need
 from pypdf import PdfReader, PdfWriter
 from reportlab.lib.pagesizes import A4
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 from reportlab.pdfgen import canvas
-
-from budgetpdf.pipeline import process_document
-from budgetpdf.runner import run
 
 
 def _text_pdf(lines: list[str]) -> bytes:

@@ -9,9 +9,8 @@ import csv
 from decimal import Decimal
 
 import pytest
+from budgetpdf.pipeline.document import process_document
 from conftest import CATALOG, REAL, need
-
-from budgetpdf.pipeline import process_document
 
 pytestmark = pytest.mark.corpus
 

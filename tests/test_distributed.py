@@ -8,14 +8,13 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
+from budgetpdf.pipeline.runner import run
 from conftest import ROOT, SEED, need
-
-from budgetpdf.runner import run
 
 pytest.importorskip("distributed")
 psutil = pytest.importorskip("psutil")
 
-from budgetpdf.distributed import run_distributed  # noqa: E402
+from budgetpdf.pipeline.distributed import run_distributed  # noqa: E402
 
 SAMPLE = ROOT / "data" / "raw" / "sample_final_account.pdf"
 

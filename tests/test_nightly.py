@@ -12,9 +12,8 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
+from budgetpdf.pipeline.runner import Limits, process_bounded, run
 from conftest import REAL, ROOT, SEED, need
-
-from budgetpdf.runner import Limits, process_bounded, run
 
 SAMPLE = ROOT / "data" / "raw" / "sample_final_account.pdf"
 
@@ -32,7 +31,8 @@ def clean_run(inputs, tmp_path_factory) -> Path:
 
 
 def _cli(inputs: list[Path], out: Path, *extra: str) -> subprocess.Popen:
-    cmd = [sys.executable, "-m", "budgetpdf.cli", "run", *map(str, inputs), "--out", str(out)]
+    cli = "budgetpdf.pipeline.cli"
+    cmd = [sys.executable, "-m", cli, "run", *map(str, inputs), "--out", str(out)]
     return subprocess.Popen([*cmd, *extra], cwd=ROOT)
 
 

@@ -8,9 +8,8 @@ import hashlib
 import duckdb
 import pandas as pd
 import pytest
+from budgetpdf.pipeline.cli import main
 from conftest import SEED, need
-
-from budgetpdf.cli import main
 
 CONTRACT_FACTS = [
     "doc_id",

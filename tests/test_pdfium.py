@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from collections import Counter
 
+import budgetpdf.pipeline.document as pipeline
 import pypdfium2
 import pytest
+from budgetpdf.extract import pdfium, plumber
 from conftest import REAL, SEED, need
 from gold import KEY, compare
-
-import budgetpdf.pipeline as pipeline
-from extract import pdf, pdfium
 
 # Real PDFs whose facts matched exactly between the backends when this was written: a
 # university budget (WPS, 45 pages), a provincial one, a municipal one with fallback pages.
@@ -38,7 +37,7 @@ def test_seed_gold_via_pdfium(name, monkeypatch):
 
 def test_layout_matches_pdfplumber_on_seed():
     path = need(SEED / "seed_lattice.pdf")
-    ours, theirs = list(pdfium.read_pages(path)), list(pdf.read_pages(path))
+    ours, theirs = list(pdfium.read_pages(path)), list(plumber.read_pages(path))
     assert len(ours) == len(theirs) == pdfium.page_count(path)
     for a, b in zip(ours, theirs, strict=True):
         assert (a.width, a.height) == pytest.approx((b.width, b.height), abs=1e-3)
@@ -46,8 +45,8 @@ def test_layout_matches_pdfplumber_on_seed():
         assert [g.xs for g in a.grids] == [pytest.approx(g.xs, abs=1e-3) for g in b.grids]
         assert [g.ys for g in a.grids] == [pytest.approx(g.ys, abs=1e-3) for g in b.grids]
     chars = sorted((c.top, c.x0, c.text) for c in ours[3].chars)
-    plumber = sorted((c.top, c.x0, c.text) for c in theirs[3].chars)
-    assert [c[:2] for c in chars] == [pytest.approx(c[:2], abs=1e-3) for c in plumber]
+    reference = sorted((c.top, c.x0, c.text) for c in theirs[3].chars)
+    assert [c[:2] for c in chars] == [pytest.approx(c[:2], abs=1e-3) for c in reference]
 
 
 @pytest.mark.corpus
@@ -70,7 +69,7 @@ def _both_backends(path, number):
         zero_width = pdfium.page_objects(page, pdfium._Space(page))[1]
         ours = pdfium.read_page(page, number, fallback)
         used = fallback.used
-        theirs = pdf.plumber_chars(fallback.page(number))
+        theirs = plumber.plumber_chars(fallback.page(number))
     finally:
         fallback.close()
         doc.close()

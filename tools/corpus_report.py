@@ -25,11 +25,11 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 import regex
-
-from extract.layout import TextLine, Word
-from extract.pdf import PageLayout, open_pages
-from normalize.schema import OTHER
-from normalize.segment import listed_tables, page_titles
+from budgetpdf.extract.layout import TextLine, Word
+from budgetpdf.extract.page import PageLayout
+from budgetpdf.extract.reader import open_pages
+from budgetpdf.normalize.segment import listed_tables, page_titles
+from budgetpdf.schemas.knowledge import OTHER
 
 AMOUNT = regex.compile(r"^-?(?:\d+(?:,\d{3})+|\d+)\.\d{2}$|^-?\d+(?:,\d{3})+$")
 # Sentence punctuation, a unit, or an ASCII comma standing alone (what is left of a sentence

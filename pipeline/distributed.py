@@ -27,10 +27,9 @@ from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from pathlib import Path
 
-from distributed.diagnostics.plugin import WorkerPlugin
-
-from budgetpdf.model import DocumentResult
-from budgetpdf.runner import (
+from budgetpdf.contract.rows import DocumentResult
+from budgetpdf.emit.writer import compact
+from budgetpdf.pipeline.runner import (
     Limits,
     RunSummary,
     _commit,
@@ -39,7 +38,7 @@ from budgetpdf.runner import (
     _plan,
     process_bounded,
 )
-from emit.writer import compact
+from distributed.diagnostics.plugin import WorkerPlugin
 
 # ---------------------------------------------------------------- worker side
 

@@ -9,8 +9,9 @@ from collections import defaultdict
 from pathlib import Path
 
 from budgetpdf import __version__
-from budgetpdf.runner import Limits, run
-from emit.writer import plain_decimal, read_dataset
+from budgetpdf.emit.writer import plain_decimal, read_dataset
+from budgetpdf.pipeline.runner import Limits, run
+from budgetpdf.schemas.knowledge import KnowledgeError, load_knowledge
 
 DEFAULT_IN = Path("data/raw")
 DEFAULT_OUT = Path("data/out")
@@ -22,8 +23,13 @@ def _cmd_run(args: argparse.Namespace) -> int:
     if missing:
         print(f"budgetpdf: no such file or folder: {missing[0]}", file=sys.stderr)
         return 2
+    try:
+        load_knowledge()  # a broken knowledge file stops the run before its first PDF
+    except KnowledgeError as exc:
+        print(f"budgetpdf: {exc}", file=sys.stderr)
+        return 2
     if args.scheduler:
-        from budgetpdf.distributed import run_distributed  # needs the [distributed] extra
+        from budgetpdf.pipeline.distributed import run_distributed  # needs the [distributed] extra
 
         address = None if args.scheduler == "local" else args.scheduler
         summary = run_distributed(
@@ -50,7 +56,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 def _cmd_checks(args: argparse.Namespace) -> int:
     out = Path(args.out)
-    checks = [c for c in read_dataset(out, "checks").to_pylist() if not c["passed"]]
+    checks = [c for c in read_dataset(out, "checks").to_pylist() if c["passed"] is False]
     docs = {d["doc_id"]: d for d in read_dataset(out, "documents").to_pylist()}
     by_doc: dict[str, list[dict]] = defaultdict(list)
     for c in checks:

@@ -10,16 +10,17 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from budgetpdf import __version__
-from budgetpdf.model import DocumentResult, Row
-from check.engine import run_checks
-from extract.pdf import PageLayout, open_pages
-from normalize.frame import TableFrame, build_frame
-from normalize.metadata import read_metadata
-from normalize.numbers import to_yuan
-from normalize.schema import OTHER
-from normalize.segment import TableSegment
-from normalize.stitch import DocumentReader, demote_fallbacks
-from normalize.text import squash
+from budgetpdf.check.engine import run_checks
+from budgetpdf.contract.rows import DocumentResult, DocumentRow, FactRow, TableRow
+from budgetpdf.extract.page import PageLayout
+from budgetpdf.extract.reader import open_pages
+from budgetpdf.normalize.frame import TableFrame, build_frame
+from budgetpdf.normalize.metadata import read_metadata
+from budgetpdf.normalize.numbers import to_yuan
+from budgetpdf.normalize.segment import TableSegment
+from budgetpdf.normalize.stitch import DocumentReader, demote_fallbacks
+from budgetpdf.normalize.text import squash
+from budgetpdf.schemas.knowledge import OTHER
 
 PDF_MAGIC = b"%PDF"
 
@@ -40,7 +41,7 @@ def _doc_unit(segments: list[TableSegment]) -> str | None:
 
 def _table_row(
     doc_id: str, table_no: int, seg: TableSegment, frame: TableFrame, unit: str | None
-) -> Row:
+) -> TableRow:
     return {
         "doc_id": doc_id,
         "table_no": table_no,
@@ -60,7 +61,7 @@ def _table_row(
 
 def _fact_rows(
     doc_id: str, table_no: int, seg: TableSegment, frame: TableFrame, unit: str | None
-) -> list[Row]:
+) -> list[FactRow]:
     name = seg.spec.name or squash(seg.title_raw)
     return [
         {
@@ -84,12 +85,17 @@ def _fact_rows(
             "amount_yuan": to_yuan(r.value, unit),
             "page": r.page,
             "unit_name": r.unit_name or seg.unit_name,
+            "measure": None,
+            "flow": None,
+            "fund": None,
+            "spending": None,
+            "expense_item": None,
         }
         for r in frame.records
     ]
 
 
-def _document_row(path: Path, sha: str, size: int) -> Row:
+def document_row(path: Path, sha: str, size: int) -> DocumentRow:
     return {
         "doc_id": sha[:16],
         "source": path.name,
@@ -108,6 +114,7 @@ def _document_row(path: Path, sha: str, size: int) -> Row:
         "checks_failed": 0,
         "seconds": 0.0,
         "pipeline_version": __version__,
+        "notes": None,
     }
 
 
@@ -143,7 +150,7 @@ def process_document(path: Path) -> DocumentResult:
     says what went wrong."""
     started = time.perf_counter()
     sha, size = file_identity(path)
-    doc = _document_row(path, sha, size)
+    doc = document_row(path, sha, size)
     result = DocumentResult(doc)
     try:
         with path.open("rb") as fh:

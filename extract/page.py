@@ -1,25 +1,25 @@
-"""Open a PDF and read each page into positioned text lines and ruled table grids."""
+"""The page layer both backends fill: a page's positioned text and its ruled table grids.
+
+`PageLayout` is what extract hands on; the backends (`plumber.py`, `pdfium.py`) differ only in
+how they get characters and ruling edges, and build grids with the functions here, which wrap
+pdfplumber's own cell finding. Coordinates are PDF points, top-left origin.
+"""
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
-import pdfplumber
+from budgetpdf.extract.grid import SNAP, Grid, grid_from_boxes, snap
+from budgetpdf.extract.layout import BBox, Char, TextLine, text_lines
 from pdfplumber.table import (
     cells_to_tables,
     edges_to_intersections,
     intersections_to_cells,
     merge_edges,
 )
-from pdfplumber.utils import curve_to_edges, line_to_edge, rect_to_edges
 from pdfplumber.utils.geometry import filter_edges
-
-from extract.grid import SNAP, Grid, grid_from_boxes, snap
-from extract.layout import BBox, Char, TextLine, drop_overprints, text_lines
 
 # Ruled tables only: unruled ones are inferred from text positions (extract/stream.py),
 # which measured better on the corpus than pdfplumber's or camelot's text strategies.
@@ -50,22 +50,6 @@ class PageLayout:
     lines: list[TextLine]
     grids: list[Grid]
     unmapped_glyphs: int  # chars a font could not map to Unicode, `(cid:123)`
-
-
-def plumber_chars(page: pdfplumber.page.Page) -> list[Char]:
-    """Upright, visible chars, each overprinted char once."""
-    return drop_overprints(
-        _char(c) for c in page.chars if c.get("upright", True) and c["text"].strip()
-    )
-
-
-def _char(c: dict) -> Char:
-    """pdfminer's box, lifted where its font's descent is deeper than DEEPEST_DESCENT."""
-    lift = 0.0
-    _, b, skew, d, _, baseline = c.get("matrix") or (1, 0, 0, 1, 0, 0)
-    if not b and not skew and d > 0:
-        lift = max(0.0, baseline - c["y0"] + DEEPEST_DESCENT * (c["y1"] - c["y0"]))
-    return Char(c["text"], c["x0"], c["top"] - lift, c["x1"], c["bottom"] - lift)
 
 
 Edge = dict[str, Any]
@@ -209,65 +193,3 @@ def is_backdrop(filled: bool, stroked: bool, white: bool, width: float, height: 
     """A box painted white behind a cell's text (filled, not stroked, wider and taller than a
     rule): its sides are no rules, and taken as rules they cut slivers off the cells."""
     return filled and not stroked and white and min(width, height) > BACKDROP_MIN_SIZE
-
-
-def _is_white(color: Any) -> bool:
-    """pdfminer's colour as gray, RGB or CMYK."""
-    if isinstance(color, (int, float)):
-        return color == 1
-    if not isinstance(color, (tuple, list)):
-        return False
-    return (
-        all(v == 1 for v in color) if len(color) in (1, 3) else len(color) == 4 and not any(color)
-    )
-
-
-def plumber_edges(page: pdfplumber.page.Page) -> list[Edge]:
-    """page.edges, the sides of backdrop boxes marked."""
-
-    def backdrop(obj: dict) -> bool:
-        return is_backdrop(
-            bool(obj.get("fill")),
-            bool(obj.get("stroke")),
-            _is_white(obj.get("non_stroking_color")),
-            obj["width"],
-            obj["height"],
-        )
-
-    def marked(edges: list[Edge], obj: dict) -> list[Edge]:
-        return [{**e, BACKDROP: True} for e in edges] if backdrop(obj) else edges
-
-    return (
-        [line_to_edge(o) for o in page.lines]
-        + [e for r in page.rects for e in marked(rect_to_edges(r), r)]
-        + [e for c in page.curves for e in marked(curve_to_edges(c), c)]
-    )
-
-
-def read_page(page: pdfplumber.page.Page) -> PageLayout:
-    number = page.page_number
-    chars = on_page(plumber_chars(page), page.width, page.height)
-    edges = plumber_edges(page)
-    tables = ruled_boxes(edges) if len(edges) >= MIN_EDGES_FOR_RULED else []
-    return page_layout(number, page.width, page.height, chars, ruled_grids(number, tables, chars))
-
-
-def read_pages(path: Path) -> Iterator[PageLayout]:
-    """Pages one at a time, releasing each page's parsed objects once read."""
-    with pdfplumber.open(path) as pdf:
-        for page in pdf.pages:
-            yield read_page(page)
-            page.close()
-
-
-def open_pages(path: Path) -> Iterator[PageLayout]:
-    """Pages through the backend chosen by BUDGETPDF_BACKEND: `pdfium` (default; C speed,
-    falling back to pdfminer on pages whose fonts pdfium cannot measure) or `pdfplumber`.
-    Both give the same layouts; the corpus comparison is in the README."""
-    if os.environ.get("BUDGETPDF_BACKEND", "pdfium") == "pdfplumber":
-        return read_pages(path)
-    from extract import pdfium
-
-    if not pdfium.can_open(path):
-        return read_pages(path)  # pdfminer is more forgiving, and says why when it is not
-    return pdfium.read_pages(path)

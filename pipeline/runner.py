@@ -13,9 +13,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from budgetpdf import __version__
-from budgetpdf.model import DocumentResult
-from budgetpdf.pipeline import _document_row, file_identity, process_document
-from emit.writer import committed_documents, compact, sweep, write_document
+from budgetpdf.contract.rows import DocumentResult
+from budgetpdf.emit.writer import committed_documents, compact, sweep, write_document
+from budgetpdf.pipeline.document import document_row, file_identity, process_document
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,7 +50,7 @@ def process_bounded(path: Path, limits: Limits) -> DocumentResult:
 
 def _failed(path: Path, reason: str) -> DocumentResult:
     sha, size = file_identity(path)
-    doc = _document_row(path, sha, size)
+    doc = document_row(path, sha, size)
     doc.update(status="failed", error=reason)
     return DocumentResult(doc)
 

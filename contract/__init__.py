@@ -1,0 +1,1 @@
+"""The output contract: the rows every stage produces and their Arrow schemas (OUTPUT.md)."""

@@ -1,0 +1,129 @@
+"""The four contract tables (OUTPUT.md), defined once: a TypedDict per row, its Arrow schema
+derived from the same annotations. Every stage builds these rows, the writer refuses a row
+whose keys differ from its type (a misspelt key never becomes a silent all-null column), and
+the tests read them.
+
+Column order is the Parquet/CSV column order: the contract's 1.0 columns first, then the
+project's documented extensions, then contract 1.1's additions.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Annotated, TypedDict, get_type_hints
+
+import pyarrow as pa
+
+AMOUNT = pa.decimal128(38, 10)  # value, in the table's own unit, exactly as printed
+YUAN = pa.decimal128(20, 2)  # amount_yuan
+
+Str = Annotated[str, pa.string()]
+OptStr = Annotated[str | None, pa.string()]
+Int32 = Annotated[int, pa.int32()]
+OptInt32 = Annotated[int | None, pa.int32()]
+
+
+class DocumentRow(TypedDict):
+    doc_id: Str
+    source: Str
+    sha256: Str
+    bytes: Annotated[int, pa.int64()]
+    pages: Int32
+    publisher: OptStr
+    fiscal_year: OptInt32
+    doc_kind: OptStr  # 决算 | 预算
+    scope: OptStr  # 部门 | 单位
+    unit_default: OptStr
+    status: Str  # ok | partial | failed | skipped
+    error: OptStr
+    tables_found: Int32
+    facts: Int32
+    checks_failed: Int32
+    seconds: Annotated[float, pa.float64()]  # wall time, not money
+    pipeline_version: Str
+    notes: OptStr  # 1.1: what a person should know of this reading, joined by `; `
+
+
+class TableRow(TypedDict):
+    doc_id: Str
+    table_id: Str
+    table_name: Str
+    table_code: OptStr
+    title_raw: OptStr
+    unit: OptStr
+    page_first: OptInt32
+    page_last: OptInt32
+    rows: Int32
+    columns: Int32
+    facts: Int32
+    unit_name: OptStr  # extension: the 部门/单位 the table is printed for
+    table_no: Int32  # extension: order in the document, joins facts
+
+
+class FactRow(TypedDict):
+    doc_id: Str
+    table_id: Str
+    table_name: Str
+    table_code: OptStr
+    section: OptStr
+    row_no: Int32
+    item_code: OptStr
+    code_system: OptStr
+    code_level: OptStr
+    parent_code: OptStr
+    item_name: Str
+    item_raw: Str
+    column_name: Str
+    column_id: Str
+    value: Annotated[Decimal, AMOUNT]
+    unit: OptStr
+    amount_yuan: Annotated[Decimal | None, YUAN]
+    page: Int32
+    unit_name: OptStr
+    table_no: Int32
+    # 1.1: the column's concepts, from the closed vocabularies of schemas/concepts.toml
+    measure: OptStr
+    flow: OptStr
+    fund: OptStr
+    spending: OptStr
+    expense_item: OptStr
+
+
+class CheckRow(TypedDict):
+    doc_id: Str
+    check_id: Str
+    table_id: OptStr
+    description: Str
+    expected: Annotated[Decimal | None, AMOUNT]
+    actual: Annotated[Decimal | None, AMOUNT]
+    difference: Annotated[Decimal | None, AMOUNT]
+    tolerance: Annotated[Decimal | None, AMOUNT]
+    passed: Annotated[bool | None, pa.bool_()]  # 1.1: null = not evaluable, description says why
+    location: OptStr
+    unit: OptStr  # 1.1: the unit of expected/actual/difference/tolerance
+
+
+def arrow_schema(row_type: type) -> pa.Schema:
+    """The Arrow schema of a row type: each field's Arrow type is its annotation's metadata."""
+    hints = get_type_hints(row_type, include_extras=True)
+    return pa.schema([(name, hint.__metadata__[0]) for name, hint in hints.items()])
+
+
+ROW_TYPES: dict[str, type] = {
+    "documents": DocumentRow,
+    "tables": TableRow,
+    "facts": FactRow,
+    "checks": CheckRow,
+}
+SCHEMAS: dict[str, pa.Schema] = {name: arrow_schema(t) for name, t in ROW_TYPES.items()}
+
+
+@dataclass(slots=True)
+class DocumentResult:
+    """What one processed document yields: the rows of the four contract tables."""
+
+    document: DocumentRow
+    tables: list[TableRow] = field(default_factory=list)
+    facts: list[FactRow] = field(default_factory=list)
+    checks: list[CheckRow] = field(default_factory=list)

@@ -1,0 +1,88 @@
+"""The pdfplumber (pdfminer) backend: each page read into a `PageLayout`."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pdfplumber
+from budgetpdf.extract.layout import Char, drop_overprints
+from budgetpdf.extract.page import (
+    BACKDROP,
+    DEEPEST_DESCENT,
+    MIN_EDGES_FOR_RULED,
+    Edge,
+    PageLayout,
+    is_backdrop,
+    on_page,
+    page_layout,
+    ruled_boxes,
+    ruled_grids,
+)
+from pdfplumber.utils import curve_to_edges, line_to_edge, rect_to_edges
+
+
+def plumber_chars(page: pdfplumber.page.Page) -> list[Char]:
+    """Upright, visible chars, each overprinted char once."""
+    return drop_overprints(
+        _char(c) for c in page.chars if c.get("upright", True) and c["text"].strip()
+    )
+
+
+def _char(c: dict) -> Char:
+    """pdfminer's box, lifted where its font's descent is deeper than DEEPEST_DESCENT."""
+    lift = 0.0
+    _, b, skew, d, _, baseline = c.get("matrix") or (1, 0, 0, 1, 0, 0)
+    if not b and not skew and d > 0:
+        lift = max(0.0, baseline - c["y0"] + DEEPEST_DESCENT * (c["y1"] - c["y0"]))
+    return Char(c["text"], c["x0"], c["top"] - lift, c["x1"], c["bottom"] - lift)
+
+
+def _is_white(color: Any) -> bool:
+    """pdfminer's colour as gray, RGB or CMYK."""
+    if isinstance(color, (int, float)):
+        return color == 1
+    if not isinstance(color, (tuple, list)):
+        return False
+    return (
+        all(v == 1 for v in color) if len(color) in (1, 3) else len(color) == 4 and not any(color)
+    )
+
+
+def plumber_edges(page: pdfplumber.page.Page) -> list[Edge]:
+    """page.edges, the sides of backdrop boxes marked."""
+
+    def backdrop(obj: dict) -> bool:
+        return is_backdrop(
+            bool(obj.get("fill")),
+            bool(obj.get("stroke")),
+            _is_white(obj.get("non_stroking_color")),
+            obj["width"],
+            obj["height"],
+        )
+
+    def marked(edges: list[Edge], obj: dict) -> list[Edge]:
+        return [{**e, BACKDROP: True} for e in edges] if backdrop(obj) else edges
+
+    return (
+        [line_to_edge(o) for o in page.lines]
+        + [e for r in page.rects for e in marked(rect_to_edges(r), r)]
+        + [e for c in page.curves for e in marked(curve_to_edges(c), c)]
+    )
+
+
+def read_page(page: pdfplumber.page.Page) -> PageLayout:
+    number = page.page_number
+    chars = on_page(plumber_chars(page), page.width, page.height)
+    edges = plumber_edges(page)
+    tables = ruled_boxes(edges) if len(edges) >= MIN_EDGES_FOR_RULED else []
+    return page_layout(number, page.width, page.height, chars, ruled_grids(number, tables, chars))
+
+
+def read_pages(path: Path) -> Iterator[PageLayout]:
+    """Pages one at a time, releasing each page's parsed objects once read."""
+    with pdfplumber.open(path) as pdf:
+        for page in pdf.pages:
+            yield read_page(page)
+            page.close()
