@@ -150,8 +150,8 @@ def split_words(line: Sequence[Char], gap_ratio: float = WORD_GAP) -> list[Word]
 def char_runs(
     line: Sequence[Char], gap_ratio: float = WORD_GAP, one_baseline: bool = False
 ) -> list[list[Char]]:
-    """A line's chars cut at white space and wherever the gap between two chars exceeds a
-    fraction of the font size. one_baseline: also where two chars overlap or do not share a
+    """A line's chars cut at white space and wherever the gap between two chars exceeds
+    gap_ratio × the larger font size. one_baseline: also where two chars overlap or do not share a
     baseline (two lines of a header that group_lines banded together)."""
     runs: list[list[Char]] = []
     current: list[Char] = []

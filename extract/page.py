@@ -196,7 +196,8 @@ def page_layout(
 
 
 def on_page(chars: list[Char], width: float, height: float) -> list[Char]:
-    """Text placed beyond the page box (a spreadsheet's overflow) is not printed."""
+    """The chars whose centre lies on the page (width × height, PDF points): text placed
+    beyond the page box (a spreadsheet's overflow) is not printed."""
     return [
         c
         for c in chars
