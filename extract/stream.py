@@ -26,12 +26,12 @@ _LAYOUT_WORDS = {"栏次", "行次"}
 
 # Tolerances. "× height" is a fraction of a word's or line's box height, i.e. of its font
 # size; everything else is PDF points. What they were measured against: the seed's unruled
-# rendering (seed_stream.pdf) sets body text in 9 pt (boxes 9.4 pt tall), rows 18 pt apart,
-# the lines of a wrapped heading 11 pt apart and a two-line heading half a line (5.5 pt) off
-# the one-line headings beside it; its code and name columns are 8.5 pt apart, amount
-# columns 11 pt. "Seed: ..." records what varying that one value does to the seed's 253
-# distinct facts (same = none move); where the seed does not react, the value is the one the
-# unruled reader was first written with (commit f8f92c7) and nothing measured moves it.
+# rendering (seed_stream.pdf, p. 7) sets body text in 9 pt (boxes 9.4 pt tall), rows 18 pt
+# apart (1.9 heights), a two-line heading half a line (5.5 pt, 0.6 height) off the one-line
+# headings beside it, code and name columns 8.5 pt apart, amount columns 11 pt. "seed: ..."
+# records what varying that one value does to the seed's 253 distinct facts (same = none
+# move); where the seed does not react, the value is the one the unruled reader was first
+# written with (commit f8f92c7) and nothing measured moves it.
 
 # Lines and words
 SAME_LINE = 0.3  # × height: middles closer are one line; half the 0.6 of a half-offset line
@@ -43,7 +43,7 @@ LAYOUT_LINE_WORDS = 2  # words a 栏次 line may carry besides its column number
 
 # Columns
 COLUMN_GAP = 3.0  # points: body words closer share a column, well under the 8.5 pt between
-#   the seed's narrowest columns (seed: same 1-5; 8 merges code and name, 66 facts move)
+#   the seed's code and name columns (seed: same 1-5; at 8, 66 facts lost, 28 gained)
 NUMBER_REACH = 1.5  # × height: a 栏次 number this near a column's text numbers that column
 #   (seed: same at 1.0; 0.5 moves 6 facts, 2.5 moves 19)
 EDGE_PAD = 2.0  # points: a column edge lies this far past its outermost text (right-aligned
@@ -63,8 +63,8 @@ MIN_WIDTH = 1.0  # points: the least width a word counts with for MIN_SHARE (see
 # Headings
 WRAP_CENTRE = 0.5  # × height: the lines of one wrapped heading share a centre this closely
 #   (seed: same 0.2-1.0)
-WRAP_GAP = 0.6  # × height: a wrapped heading's next line starts less than this below it;
-#   the seed's are 2 pt (0.2) apart (seed: same 0.3-1.2)
+WRAP_GAP = 0.6  # × height: a wrapped heading's next line starts less than this below it
+#   (seed: same 0.3-1.2)
 STACK_OVERLAP = 1.0  # points: a heading box may reach this far into the box stacked above or
 #   below it and still count as above or below (seed: same 0-3)
 CHILD_LEVEL = 0.5  # × height: a heading below a parent this much higher than the parent's
@@ -74,14 +74,13 @@ CENTRE_SLACK = 1.5  # points: spans whose centres lie within this of the best-ce
 
 # Rows and the table's end
 WRAP_REACH = 1.6  # × line height: a label line this near a row's anchor line wraps with it;
-#   under one row pitch (2) (seed: same 1.2-2.5; 0.8 moves 25 facts)
+#   under one row pitch (1.9) (seed: same 1.2-2.5; 0.8 moves 25 facts)
 PROSE_WIDTH = 0.45  # × region width: a word wider than this and no number is prose
 #   (seed: same 0.3-0.6)
 PROSE_GAP = 3  # × line height: text after a wider gap, once rows have begun, is prose
 #   (seed: same 1.5-5)
 LARGER_FONT = 1.2  # × median body height: text set larger after the rows is the heading of
-#   what follows (seed: same 1.05-1.1; at 1.5 the heading below a table reads as its rows,
-#   63 facts move)
+#   what follows (seed: same 1.05-1.1; at 1.5, 28 facts lost, 35 gained)
 BOTTOM_PAD = 1.0  # points: the last row boundary lies this far below the last text (seed:
 #   same 0-5)
 
