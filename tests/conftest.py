@@ -66,6 +66,46 @@ def seed_stream():
 
 
 @pytest.fixture(scope="session")
+def corpus(tmp_path_factory):
+    """corpus(name) or corpus(name, first, last): the DocumentResult of a PDF of
+    ../shared/corpus/real (through the default backend), or of its pages first..last (1-based)
+    copied into a PDF of their own — for a test about a few pages of a long document. Each
+    is processed once per test run."""
+    from budgetpdf.pipeline.document import process_document
+
+    cache: dict[tuple, object] = {}
+    folder = tmp_path_factory.mktemp("pages")
+
+    def get(name: str, first: int | None = None, last: int | None = None):
+        key = (name, first, last)
+        if key not in cache:
+            path = need(REAL / name)
+            if first is not None:
+                path = _pages(path, first, last or first, folder)
+            saved = os.environ.pop("BUDGETPDF_BACKEND", None)
+            try:
+                cache[key] = process_document(path)
+            finally:
+                if saved is not None:
+                    os.environ["BUDGETPDF_BACKEND"] = saved
+        return cache[key]
+
+    return get
+
+
+def _pages(path: Path, first: int, last: int, folder: Path) -> Path:
+    """Pages first..last of a PDF, as printed (MediaBox, fonts and rules copied as they are)."""
+    from pypdf import PdfReader, PdfWriter
+
+    writer = PdfWriter()
+    for page in PdfReader(path).pages[first - 1 : last]:
+        writer.add_page(page)
+    out = folder / f"{path.stem}_p{first}-{last}.pdf"
+    writer.write(out)
+    return out
+
+
+@pytest.fixture(scope="session")
 def sample_inputs(tmp_path_factory) -> list[Path]:
     """Three distinct copies of the sample: enough documents for kill, rerun and parallel
     tests, in about a second each."""
