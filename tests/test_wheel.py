@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import sysconfig
@@ -32,10 +33,20 @@ def _sh(*cmd: str | Path, cwd: Path, env: dict[str, str] | None = None) -> str:
     return done.stdout
 
 
+# What a build must not see: local environments and earlier builds (setuptools packs a stale
+# build/lib left by an earlier in-tree build), caches, run outputs.
+NOT_SOURCE = shutil.ignore_patterns(
+    ".venv", ".git", "build", "dist", "*.egg-info", "__pycache__", ".*_cache", "out"
+)
+
+
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory) -> Path:
+    """The wheel `pip wheel` builds from a clean copy of the checkout."""
+    source = tmp_path_factory.mktemp("source") / "budgetpdf"
+    shutil.copytree(ROOT, source, ignore=NOT_SOURCE)
     folder = tmp_path_factory.mktemp("wheel")
-    _sh(sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", ROOT, "-w", folder, cwd=folder)
+    _sh(sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", source, "-w", folder, cwd=folder)
     (built,) = folder.glob("budgetpdf-*.whl")
     return built
 
