@@ -186,6 +186,8 @@ def _role(inst: _Instance, rule: dict, f: FactRow, not_additive: set[str]) -> st
     name = f["column_name"]
     if name.startswith(prefix) and name[len(prefix) :] in named:
         return name[len(prefix) :]
+    if name[len(prefix) :] in rule["others"]:
+        return None  # a concept 1.0 gave no id (会议费) that is not this sum's
     return UNKNOWN if f["column_id"].startswith("x_") else None
 
 
@@ -201,7 +203,8 @@ def _concept_row_sum(
             rows[(f["section"], f["row_no"], measure)][role].append(f)
     printed = {role for cells in rows.values() for role in cells}
     unknown = sorted({f["column_name"] for cells in rows.values() for f in cells.get(UNKNOWN, [])})
-    no_concept = f"column(s) {', '.join(unknown)} map to no concept"
+    shown = ", ".join(unknown[:3]) + (f" … ({len(unknown)} in all)" if len(unknown) > 3 else "")
+    no_concept = f"column(s) {shown} map to no concept"
     if rule["total"] not in printed:
         # a total the table does not print is no check of it, unless a column we could
         # not name may be that total
@@ -251,8 +254,21 @@ def _concept_row_sum(
 def _row_sums_by_concept(
     doc_id: str, rule: dict, tables: dict[str, list[_Instance]], not_additive: set[str]
 ) -> Iterator[CheckRow]:
+    """Row sums of every printed instance of the rule's table; a document that prints the
+    table once per 单位 and cannot evaluate them for one reason gets one row, not one each."""
+    unevaluable: dict[str, CheckRow] = {}
+    counts: dict[str, int] = defaultdict(int)
     for inst in tables.get(rule["table"], []):
-        yield from _concept_row_sum(doc_id, rule, inst, not_additive)
+        for row in _concept_row_sum(doc_id, rule, inst, not_additive):
+            if row["passed"] is not None:
+                yield row
+                continue
+            counts[row["description"]] += 1
+            unevaluable.setdefault(row["description"], row)
+    for description, row in unevaluable.items():
+        if counts[description] > 1:
+            row["location"] = f"{counts[description]} tables; first: {row['location'] or ''}"
+        yield row
 
 
 def _children_sums(doc_id: str, rule: dict, inst: _Instance) -> Iterator[CheckRow]:

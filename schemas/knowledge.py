@@ -127,7 +127,8 @@ class _Rule(_Strict):
 class _RowSum(_Rule):
     """Without `by`: `total` and `parts` are column names. With `by`: they are values of that
     concept dimension, `measure` restricts the columns to one figure, and `required` lists the
-    parts the table must print for the sum to be evaluable."""
+    parts the table must print for the sum to be evaluable; `others` are values of the
+    dimension that are neither (known, not summed), read by name where 1.0 gave no id."""
 
     table: str
     total: str
@@ -135,6 +136,7 @@ class _RowSum(_Rule):
     by: Dimension | None = None
     measure: str | None = None
     required: list[str] = []
+    others: list[str] = []
 
     @model_validator(mode="after")
     def _required_are_parts(self) -> _RowSum:

@@ -341,3 +341,23 @@ def test_jiangsu_procuratorate_three_public_is_not_a_false_failure():
     # printed 合计 1384.74 = 100 + 267.8 + 116.5 + 200.44 + 700; before: failed, 967.8
     for check_id in ("budget_three_public_sum", "budget_three_public_subtotal"):
         assert rows[check_id]["passed"] is not False
+
+
+def test_a_known_concept_without_a_1_0_id_is_not_unknown_and_tables_merge():
+    # 会议费/培训费 had no 1.0 id: the 三公 subtotal knows them (`others`) and ignores them
+    t = "budget_three_public"
+    facts = [
+        fact(t, '"三公"经费合计', "6", item=""),
+        fact(t, "因公出国(境)费", "1", item=""),
+        fact(t, "公务用车购置及运行维护费", "2", item=""),
+        fact(t, "公务接待费", "3", item=""),
+        fact(t, "会议费", "4", item="", column_id="x_m"),
+    ]
+    [c] = checks(facts, "budget_three_public_subtotal")
+    assert c["passed"] is True
+    # the same table printed for three 单位, none evaluable for one reason: one row
+    broken = [fact(t, "合计", "9", item="", column_id="total")]
+    broken.append(fact(t, "总额", "9", item="", column_id="x_z"))
+    copies = [{**f, "unit_name": u} for u in "abc" for f in broken]
+    [c] = checks(copies, "budget_three_public_sum")
+    assert c["passed"] is None and c["location"].startswith("3 tables")
