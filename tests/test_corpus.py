@@ -42,7 +42,7 @@ def _value(result, table_id, item, column, section=None):
 
 
 def _failed(result):
-    return sorted(c["check_id"] for c in result.checks if not c["passed"])
+    return sorted(c["check_id"] for c in result.checks if c["passed"] is False)
 
 
 def test_district_final_account_tables_and_values(results):
@@ -82,7 +82,7 @@ def test_problem_version_shows_what_the_good_one_does_not(results):
     bad = results(BAD)
     assert _failed(bad) == ["listed_tables_present", "text_income_expenditure_total"]
     missing = next(
-        c for c in bad.checks if c["check_id"] == "listed_tables_present" and not c["passed"]
+        c for c in bad.checks if c["check_id"] == "listed_tables_present" and c["passed"] is False
     )
     assert missing["table_id"] == "expenditure"
 
