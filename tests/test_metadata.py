@@ -93,3 +93,17 @@ def test_year_from_a_table_title():
     doc = _document("2baf474e")
     assert (doc["publisher"], doc["fiscal_year"]) == ("江苏省人大常委会办公厅", 2019)
     assert doc["notes"] == NOTE_YEAR_TITLE
+
+
+def test_metadata_rules_are_validated():
+    """A typo in schemas/metadata.toml stops a run instead of silently dropping a rule."""
+    import tomllib
+
+    from budgetpdf.schemas.knowledge import SCHEMAS, _MetadataFile
+    from pydantic import ValidationError
+
+    data = tomllib.loads((SCHEMAS / "metadata.toml").read_text(encoding="utf-8"))
+    _MetadataFile.model_validate(data)
+    data["organisation"]["suffix"] = ["局"]
+    with pytest.raises(ValidationError):
+        _MetadataFile.model_validate(data)
