@@ -191,7 +191,14 @@ def _fill(result: DocumentResult, reader: DocumentReader) -> None:
     unit_default = _doc_unit(reader.segments)
     printed = [s for s in reader.segments if s.fragments]  # a title alone is a 目录 entry
     kinds = Counter(s.spec.kind for s in printed if s.spec.kind)
-    meta = read_metadata(reader.lines, kinds, [s.unit_name for s in printed if s.unit_name])
+    meta = read_metadata(
+        reader.lines,
+        kinds,
+        [s.unit_name for s in printed if s.unit_name],
+        [s.title_raw for s in printed if s.title_raw],
+    )
+    # What a person should know about this reading that is not an error (contract 1.1).
+    notes: list[str] = list(meta.notes)
     frames = []
     for seg in printed:
         grids = [f.grid for f in seg.fragments if f.grid is not None]
@@ -221,6 +228,7 @@ def _fill(result: DocumentResult, reader: DocumentReader) -> None:
         doc.update(status="partial", error=_partial_reason(reader))
     else:
         doc["status"] = "ok"
+    doc["notes"] = "; ".join(notes) or None
 
 
 def _partial_reason(reader: DocumentReader) -> str:

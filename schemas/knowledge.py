@@ -189,6 +189,75 @@ class _ChecksFile(_Strict):
     listed: list[_Listed] = []
 
 
+class _OrganisationModel(_Strict):
+    suffixes: list[str] = Field(min_length=1)
+    scope_mark: str
+    min_length: int = Field(ge=1)
+    max_length: int = Field(ge=1)
+    headings: list[str]
+    decorations: list[str]
+    fragments: list[str]
+    place: str
+
+    @field_validator("headings", "decorations", "fragments")
+    @classmethod
+    def _patterns(cls, v: list[str]) -> list[str]:
+        return [_compiles(p) for p in v]
+
+    @field_validator("scope_mark", "place")
+    @classmethod
+    def _pattern(cls, v: str) -> str:
+        return _compiles(v)
+
+
+class _PositionsModel(_Strict):
+    title: str
+    title_lines: int = Field(ge=1)
+    cover_lines: int = Field(ge=1)
+    cover_end: str
+    labels: list[str] = Field(min_length=1)
+    label_tail: str
+
+    @field_validator("title")
+    @classmethod
+    def _title(cls, v: str) -> str:
+        groups = set(regex.compile(_compiles(v)).groupindex)
+        if not {"pre", "year", "mid", "scope", "kind"} <= groups:
+            raise ValueError("the title pattern needs the groups pre, year, mid, scope, kind")
+        return v
+
+    @field_validator("labels")
+    @classmethod
+    def _labels(cls, v: list[str]) -> list[str]:
+        for p in v:
+            if "name" not in regex.compile(_compiles(p)).groupindex:
+                raise ValueError(f"label pattern {p!r} needs the group `name`")
+        return v
+
+    @field_validator("cover_end", "label_tail")
+    @classmethod
+    def _pattern(cls, v: str) -> str:
+        return _compiles(v)
+
+
+class _YearModel(_Strict):
+    mark: str
+    header: str
+
+    @field_validator("mark", "header")
+    @classmethod
+    def _year(cls, v: str) -> str:
+        if "year" not in regex.compile(_compiles(v)).groupindex:
+            raise ValueError(f"year pattern {v!r} needs the group `year`")
+        return v
+
+
+class _MetadataFile(_Strict):
+    organisation: _OrganisationModel
+    positions: _PositionsModel
+    year: _YearModel
+
+
 def _load(name: str, model: type[_Strict]) -> Any:
     """A TOML file of schemas/ validated by its model. Raises KnowledgeError (one line)."""
     path = SCHEMAS / name
@@ -327,6 +396,56 @@ def check_rules() -> dict[str, Any]:
 
 
 @dataclass(frozen=True)
+class MetadataRules:
+    """How publisher and year are read (schemas/metadata.toml), as compiled patterns."""
+
+    name: regex.Pattern  # an organisation name: ends with a suffix, then a scope mark
+    min_length: int
+    max_length: int
+    headings: regex.Pattern
+    decorations: regex.Pattern
+    fragments: regex.Pattern
+    place: regex.Pattern
+    title: regex.Pattern
+    title_lines: int
+    cover_lines: int
+    cover_end: regex.Pattern
+    labels: tuple[regex.Pattern, ...]
+    label_tail: regex.Pattern
+    year_mark: regex.Pattern
+    year_header: regex.Pattern
+
+
+@cache
+def metadata_rules() -> MetadataRules:
+    """Publisher and year rules. Raises KnowledgeError."""
+    data: _MetadataFile = _load("metadata.toml", _MetadataFile)
+    org, pos = data.organisation, data.positions
+
+    def either(patterns: list[str]) -> regex.Pattern:
+        return regex.compile("|".join(f"(?:{p})" for p in patterns))
+
+    suffixes = "|".join(regex.escape(s) for s in sorted(org.suffixes, key=len, reverse=True))
+    return MetadataRules(
+        name=regex.compile(f"^.+?(?:{suffixes})(?:{org.scope_mark})?$"),
+        min_length=org.min_length,
+        max_length=org.max_length,
+        headings=either(org.headings),
+        decorations=either(org.decorations),
+        fragments=either(org.fragments),
+        place=regex.compile(org.place),
+        title=regex.compile(pos.title),
+        title_lines=pos.title_lines,
+        cover_lines=pos.cover_lines,
+        cover_end=regex.compile(pos.cover_end),
+        labels=tuple(regex.compile(p) for p in pos.labels),
+        label_tail=regex.compile(pos.label_tail),
+        year_mark=regex.compile(data.year.mark),
+        year_header=regex.compile(data.year.header),
+    )
+
+
+@dataclass(frozen=True)
 class CodeEntry:
     code: str
     name: str
@@ -372,3 +491,4 @@ def load_knowledge() -> None:
     column_ids()
     check_rules()
     code_catalog()
+    metadata_rules()

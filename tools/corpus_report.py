@@ -1,6 +1,7 @@
 """Corpus report for a run: tables found against titles printed, amount coverage, checks.
 
-    python tools/corpus_report.py OUT CORPUS_FOLDER [--details] [--jobs N]
+    python tools/corpus_report.py OUT CORPUS_FOLDER [--details] [--jobs N] [--misses CSV]
+        [--heldout FILE] [--verified CSV] [--json FILE] [--no-coverage]
 
 Read independently of table finding, one pass over every page of every document that was
 neither failed nor skipped:
@@ -10,13 +11,23 @@ neither failed nor skipped:
 - printed amounts: every word that looks like an amount (decimals or thousands separators)
   outside running text (see `printed_amounts`); covered when a fact on that page has the
   same value.
+
+What the output says the figures are (issue 10), corpus-wide and per jurisdiction, the
+held-out documents (`--heldout`, a CSV whose first column is the file name) apart from the
+rest: publisher agreement with the verified list (tests/data/publishers.csv) and publishers
+that are a heading, a place or a fragment; fiscal_year agreement and presence; facts without
+unit; canonical-table amounts on a column with no concept; distinct column names per
+canonical table; empty table titles; checks not evaluable and failed. `--json FILE` writes
+these numbers so runs can be compared; `--no-coverage` skips re-reading the PDFs.
 """
 
 from __future__ import annotations
 
 import argparse
 import csv
+import json
 import sys
+import unicodedata
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from decimal import Decimal
@@ -28,6 +39,7 @@ import regex
 from budgetpdf.extract.layout import TextLine, Word
 from budgetpdf.extract.page import PageLayout
 from budgetpdf.extract.reader import open_pages
+from budgetpdf.normalize.metadata import candidate_kind
 from budgetpdf.normalize.segment import listed_tables, page_titles
 from budgetpdf.schemas.knowledge import OTHER
 
@@ -135,6 +147,172 @@ def uncovered(printed: list[tuple[Decimal, str]], facts: Counter) -> list[tuple[
     return out
 
 
+ROOT = Path(__file__).resolve().parent.parent
+VERIFIED = ROOT / "tests" / "data" / "publishers.csv"
+# Where a document comes from, by its verified publisher or else its file name. Tools may name
+# places; the library never does. The first match wins.
+JURISDICTIONS = (
+    ("北京", r"北京|首都"),
+    ("上海", r"上海"),
+    ("深圳", r"深圳"),
+    ("广州", r"广州"),
+    ("西安", r"西安"),
+    ("无锡", r"无锡"),
+    ("苏州", r"苏州"),
+    ("江苏", r"江苏|省委|省人大|省政协|省法院|省检察院"),
+    ("烟台", r"烟台"),
+    ("重庆", r"重庆"),
+    ("福州", r"福州"),
+    ("central", r"^(?:国家|中央|中国)|大学"),
+)
+CONCEPTS = ("flow", "fund", "spending", "expense_item")
+
+
+def comparable(name: str | None) -> str | None:
+    """A publisher as compared with the verified list: NFKC (（） → ()), no white space."""
+    return None if name is None else "".join(unicodedata.normalize("NFKC", name).split())
+
+
+def jurisdiction(publisher: str | None, source: str) -> str:
+    for label, pattern in JURISDICTIONS:
+        if regex.search(pattern, publisher or "") or regex.search(pattern, source):
+            return label
+    return "other"
+
+
+def read_verified(path: Path) -> dict[str, dict[str, str]]:
+    """Verified publisher and year by doc_id (the first 16 hex digits of the SHA-256)."""
+    if not path.exists():
+        return {}
+    with path.open(encoding="utf-8") as fh:
+        return {r["sha256_16"]: r for r in csv.DictReader(fh)}
+
+
+def read_heldout(path: Path | None) -> set[str]:
+    """File names (first CSV column) of the documents held out from tuning."""
+    if path is None or not path.exists():
+        return set()
+    return {ln.split(",")[0].strip() for ln in path.read_text("utf-8").splitlines() if ln.strip()}
+
+
+def _columns(path: Path, wanted: Sequence[str]) -> list[dict]:
+    """Rows of a Parquet file, with the wanted columns it has (older runs lack 1.1's)."""
+    have = set(pq.read_schema(path).names)
+    rows = pq.read_table(path, columns=[c for c in wanted if c in have]).to_pylist()
+    for row in rows:
+        for c in wanted:
+            row.setdefault(c, None)
+    return rows
+
+
+def meaning_measures(out: Path, docs: list[dict], verified: dict, heldout: set[str]) -> dict:
+    """Issue 10's measures per group (`rest`, `heldout`, `all`) and per jurisdiction."""
+    facts = _columns(
+        out / "facts.parquet", ("doc_id", "table_id", "column_name", "column_id", "unit", *CONCEPTS)
+    )
+    tables = _columns(out / "tables.parquet", ("doc_id", "table_id", "table_name"))
+    checks = _columns(out / "checks.parquet", ("doc_id", "passed"))
+    # Until the concept columns are filled, a column without concept is an `x_…` id.
+    filled = any(f[c] is not None for f in facts for c in CONCEPTS)
+
+    def no_concept(f: dict) -> bool:
+        if filled:
+            return all(f[c] is None for c in CONCEPTS)
+        return (f["column_id"] or "").startswith("x_")
+
+    by_doc: dict[str, dict] = {}
+    for d in docs:
+        v = verified.get(d["doc_id"])
+        by_doc[d["doc_id"]] = {
+            "doc": d,
+            "verified": v,
+            "groups": ("heldout" if d["source"] in heldout else "rest", "all"),
+            "where": jurisdiction(v["publisher"] if v else d["publisher"], d["source"]),
+        }
+    empty = lambda: defaultdict(int)  # noqa: E731
+    groups: dict[str, defaultdict] = defaultdict(empty)
+    places: dict[str, defaultdict] = defaultdict(empty)
+    columns: dict[str, dict[str, set]] = defaultdict(lambda: defaultdict(set))
+
+    def add(doc_id: str, key: str, n: int = 1) -> None:
+        info = by_doc.get(doc_id)
+        if info is None:
+            return
+        for g in info["groups"]:
+            groups[g][key] += n
+        places[info["where"]][key] += n
+
+    for doc_id, info in by_doc.items():
+        d, v = info["doc"], info["verified"]
+        if d["status"] in ("failed", "skipped"):
+            continue
+        add(doc_id, "documents_with_tables")
+        if d["publisher"] is not None:
+            add(doc_id, "publisher_present")
+            if candidate_kind(d["publisher"]) != "organisation":
+                add(doc_id, "publisher_not_organisation")
+        if d["fiscal_year"] is not None:
+            add(doc_id, "fiscal_year_present")
+        if v:
+            add(doc_id, "verified")
+            add(doc_id, "publisher_right", comparable(d["publisher"]) == comparable(v["publisher"]))
+            add(doc_id, "fiscal_year_right", str(d["fiscal_year"]) == v["fiscal_year"])
+    for f in facts:
+        add(f["doc_id"], "facts")
+        add(f["doc_id"], "facts_without_unit", f["unit"] is None)
+        if f["table_id"] != "other":
+            add(f["doc_id"], "canonical_amounts")
+            add(f["doc_id"], "canonical_amounts_no_concept", no_concept(f))
+            info = by_doc.get(f["doc_id"])
+            if info:
+                for g in (*info["groups"], info["where"]):
+                    columns[g][f["table_id"]].add(f["column_name"])
+    for t in tables:
+        add(t["doc_id"], "tables")
+        add(t["doc_id"], "tables_without_title", not (t["table_name"] or "").strip())
+    for c in checks:
+        add(c["doc_id"], "checks")
+        add(c["doc_id"], "checks_not_evaluable", c["passed"] is None)
+        add(c["doc_id"], "checks_failed", c["passed"] is False)
+
+    def finish(counts: defaultdict, cols: dict[str, set]) -> dict:
+        out = dict(sorted(counts.items()))
+        out["columns_per_canonical_table"] = {k: len(v) for k, v in sorted(cols.items())}
+        out["canonical_concepts_filled"] = filled
+        return out
+
+    return {
+        "groups": {g: finish(c, columns[g]) for g, c in sorted(groups.items())},
+        "jurisdictions": {p: finish(c, columns[p]) for p, c in sorted(places.items())},
+    }
+
+
+def _share(n: int, d: int) -> str:
+    return f"{n}/{d} ({n / d:.1%})" if d else f"{n}/0"
+
+
+def print_meaning(measures: dict) -> None:
+    rows = [*measures["groups"].items(), *measures["jurisdictions"].items()]
+    for name, m in rows:
+        cols = m["columns_per_canonical_table"]
+        mean = sum(cols.values()) / len(cols) if cols else 0
+        docs = m.get("documents_with_tables", 0)
+        print(
+            f"  {name}: docs {docs}; "
+            f"publisher right {_share(m.get('publisher_right', 0), m.get('verified', 0))}, "
+            f"not an organisation {m.get('publisher_not_organisation', 0)}; "
+            f"year right {_share(m.get('fiscal_year_right', 0), m.get('verified', 0))}, "
+            f"present {_share(m.get('fiscal_year_present', 0), docs)}; "
+            f"facts without unit {_share(m.get('facts_without_unit', 0), m.get('facts', 0))}; "
+            f"canonical amounts without concept "
+            f"{_share(m.get('canonical_amounts_no_concept', 0), m.get('canonical_amounts', 0))}; "
+            f"column names per canonical table {mean:.1f} (max {max(cols.values(), default=0)}); "
+            f"tables without title {_share(m.get('tables_without_title', 0), m.get('tables', 0))}; "
+            f"checks not evaluable {m.get('checks_not_evaluable', 0)}, "
+            f"failed {_share(m.get('checks_failed', 0), m.get('checks', 0))}"
+        )
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("out", type=Path)
@@ -142,8 +320,30 @@ def main() -> int:
     parser.add_argument("--details", action="store_true")
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--misses", type=Path, help="write every uncovered amount to this CSV")
+    parser.add_argument("--heldout", type=Path, help="CSV of held-out file names, reported apart")
+    parser.add_argument("--verified", type=Path, default=VERIFIED, help="verified publishers")
+    parser.add_argument("--json", type=Path, help="write the numbers to this JSON file")
+    parser.add_argument("--no-coverage", action="store_true", help="skip reading the PDFs")
     args = parser.parse_args()
     docs = pq.read_table(args.out / "documents.parquet").to_pylist()
+    print(f"documents: {len(docs)} {dict(Counter(d['status'] for d in docs))}")
+    report: dict = {"documents": dict(Counter(d["status"] for d in docs))}
+    if not args.no_coverage:
+        report.update(coverage(args, docs))
+    measures = meaning_measures(
+        args.out, docs, read_verified(args.verified), read_heldout(args.heldout)
+    )
+    print("what the figures are:")
+    print_meaning(measures)
+    report.update(measures)
+    if args.json:
+        args.json.write_text(json.dumps(report, ensure_ascii=False, indent=1), encoding="utf-8")
+    return 0
+
+
+def coverage(args: argparse.Namespace, docs: list[dict]) -> dict:
+    """Tables found against titles printed, amount coverage and checks (printed), and their
+    numbers (returned)."""
     tables = pq.read_table(args.out / "tables.parquet").to_pylist()
     checks = pq.read_table(args.out / "checks.parquet").to_pylist()
     facts = pq.read_table(args.out / "facts.parquet", columns=["doc_id", "page", "value"])
@@ -181,7 +381,6 @@ def main() -> int:
         want = sum(len(a) for a in amounts.values())
         coverage_rows.append((doc["source"], want - len(misses), want))
         all_misses.extend(misses)
-    print(f"documents: {len(docs)} {dict(Counter(d['status'] for d in docs))}")
     print(
         f"tables found: {complete}/{with_tables} documents with every printed standard table "
         f"({complete / max(with_tables, 1):.1%}); missing by table: {dict(missing_by_table)}"
@@ -200,12 +399,23 @@ def main() -> int:
         with args.misses.open("w", newline="", encoding="utf-8") as f:
             csv.writer(f).writerows([("source", "page", "value", "line"), *all_misses])
     passed = sum(1 for c in checks if c["passed"])
-    failed = Counter(c["check_id"] for c in checks if not c["passed"])
+    failed = Counter(c["check_id"] for c in checks if c["passed"] is False)
     print(
         f"checks: {passed}/{len(checks)} passed ({passed / max(len(checks), 1):.2%}); "
         f"failed by check: {dict(failed.most_common())}"
     )
-    return 0
+    return {
+        "tables_found": {"complete": complete, "documents": with_tables},
+        "missing_by_table": dict(missing_by_table),
+        "amount_coverage": {
+            "covered": got,
+            "printed": want,
+            "documents_full": full,
+            "documents": len(coverage_rows),
+        },
+        "checks_passed": {"passed": passed, "checks": len(checks)},
+        "failed_by_check": dict(failed.most_common()),
+    }
 
 
 if __name__ == "__main__":
