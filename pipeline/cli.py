@@ -8,7 +8,7 @@ import sys
 from collections import defaultdict
 from pathlib import Path
 
-from budgetpdf import __version__
+from budgetpdf import pipeline_version
 from budgetpdf.emit.writer import plain_decimal, read_dataset
 from budgetpdf.pipeline.runner import Limits, run
 from budgetpdf.schemas.knowledge import KnowledgeError, load_knowledge
@@ -40,7 +40,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
             force=args.force,
             limits=Limits(args.timeout, args.memory),
         )
-        print(f"budgetpdf {__version__}: {summary.line()} → {args.out}")
+        print(f"budgetpdf {pipeline_version()}: {summary.line()} → {args.out}")
         return 1 if summary.failed else 0
     summary = run(
         paths,
@@ -50,7 +50,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
         limits=Limits(args.timeout, args.memory),
         progress=sys.stderr.isatty(),
     )
-    print(f"budgetpdf {__version__}: {summary.line()} → {args.out}")
+    print(f"budgetpdf {pipeline_version()}: {summary.line()} → {args.out}")
     return 1 if summary.failed else 0
 
 
@@ -104,7 +104,7 @@ def main(argv: list[str] | None = None) -> int:
     document failed, 2 a missing input or a broken knowledge file; bad arguments exit with 2
     (argparse's SystemExit)."""
     parser = argparse.ArgumentParser(prog="budgetpdf", description=__doc__)
-    parser.add_argument("--version", action="version", version=__version__)
+    parser.add_argument("--version", action="version", version=pipeline_version())
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("run", help="extract PDFs (files or folders) into the contract tables")
     p.add_argument("paths", nargs="*", help=f"PDF files or folders (default {DEFAULT_IN})")

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from budgetpdf import __version__
+from budgetpdf import pipeline_version
 from budgetpdf.contract.rows import DocumentResult
 from budgetpdf.emit.writer import committed_documents, compact, sweep, write_document
 from budgetpdf.pipeline.document import document_row, file_identity, process_document
@@ -82,8 +82,10 @@ def collect_inputs(paths: Sequence[Path]) -> list[Path]:
 
 
 def already_done(out: Path) -> set[str]:
-    """SHA-256 of the documents this pipeline version has already processed into out."""
-    return {d["sha256"] for d in committed_documents(out) if d["pipeline_version"] == __version__}
+    """SHA-256 of the documents this pipeline version (code and schemas/ digest included) has
+    already processed into out; output of any other version is done again."""
+    version = pipeline_version()
+    return {d["sha256"] for d in committed_documents(out) if d["pipeline_version"] == version}
 
 
 def _results(paths: Sequence[Path], jobs: int, limits: Limits) -> Iterator[DocumentResult]:
@@ -160,6 +162,7 @@ def _plan(paths: Sequence[Path], out: Path, force: bool) -> tuple[list[Path], Ru
 def _commit(out: Path, result: DocumentResult, summary: RunSummary) -> None:
     """Write one document's rows as dataset parts and count it."""
     doc = result.document
+    doc["pipeline_version"] = pipeline_version()  # the row is built with the package version
     write_document(
         out,
         {
