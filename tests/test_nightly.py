@@ -86,7 +86,10 @@ def test_time_limit_turns_a_slow_document_into_a_failed_row():
 def test_structured_log_has_a_line_per_document(inputs, clean_run):
     import json
 
-    lines = [json.loads(x) for x in (clean_run / "log.jsonl").read_text().splitlines()]
+    entries = [json.loads(x) for x in (clean_run / "log.jsonl").read_text().splitlines()]
+    lines = [x for x in entries if "file" in x]
+    runs = [x for x in entries if "run" in x]
+    assert runs[0]["processed"] == len(inputs) and runs[0]["end"]  # a rerun adds its own
     assert sorted(x["file"] for x in lines) == sorted(p.name for p in inputs)
     seed = next(x for x in lines if x["file"] == "seed_lattice.pdf")
     assert (seed["status"], seed["pages"], seed["tables"]) == ("ok", 50, 12)
