@@ -33,6 +33,7 @@ from budgetpdf.pipeline.runner import (
     _plan,
     _record_attempt,
     _save_attempts,
+    exclusive,
     prepare_output,
     supervise,
 )
@@ -90,9 +91,21 @@ def run_distributed(
     """Process the documents not already done on a Dask cluster and write them to out.
 
     address None starts a local cluster of `workers` processes (closed on return); else
-    it is a running scheduler ("tcp://host:8786"), which is left running (its workers
-    keep their child processes for the next run)."""
+    it is a running scheduler ("tcp://host:8786"), which is left running. Raises
+    OutputError when out cannot be written or another run holds it."""
     prepare_output(out)
+    with exclusive(out):
+        return _run_locked(paths, out, address, workers, force, limits)
+
+
+def _run_locked(
+    paths: Sequence[Path],
+    out: Path,
+    address: str | None,
+    workers: int,
+    force: bool,
+    limits: Limits,
+) -> RunSummary:
     todo, summary, attempts = _plan(paths, out, force)
     if todo:
         from dask.distributed import as_completed

@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import faulthandler
+import fcntl
 import hashlib
 import json
 import logging
@@ -239,6 +240,8 @@ def _worker_main(conn: Connection, limits: Limits, log_path: str | None) -> None
     Ctrl-C is the parent's to handle; library chatter (pdfminer warnings, pdfium's C-level
     messages, Python warnings) goes to the output's library.log, not the terminal."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    for fd in _held_locks:
+        os.close(fd)
     if log_path is not None:
         fd = os.open(log_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
         os.dup2(fd, 2)
@@ -448,6 +451,30 @@ def output_problem(out: Path, exc: OSError) -> str:
     return f"cannot write to {out}: {exc.strerror or exc}"
 
 
+LOCK = ".lock"
+_held_locks: list[int] = []  # closed in forked workers: a lock lives as long as its run
+
+
+@contextlib.contextmanager
+def exclusive(out: Path) -> Iterator[None]:
+    """Hold out's run lock (flock on OUT/.lock, released by the system if the run dies).
+    Raises OutputError at once when another run holds it: two runs never write one output."""
+    fd = os.open(out / LOCK, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise OutputError(
+                f"another run is writing to {out}; wait for it to end or use another --out"
+            ) from None
+        _held_locks.append(fd)
+        yield
+    finally:
+        if fd in _held_locks:
+            _held_locks.remove(fd)
+        os.close(fd)
+
+
 def run(
     paths: Sequence[Path],
     out: Path,
@@ -465,6 +492,13 @@ def run(
     Raises OutputError when out cannot be written (also for a full disk mid-run), and
     KeyboardInterrupt after making the flat tables agree with the documents committed."""
     prepare_output(out)
+    with exclusive(out):
+        return _run_locked(paths, out, jobs, force, limits, progress)
+
+
+def _run_locked(
+    paths: Sequence[Path], out: Path, jobs: int, force: bool, limits: Limits, progress: bool
+) -> RunSummary:
     try:
         todo, summary, attempts = _plan(paths, out, force)
         bar = _progress(len(todo), progress)

@@ -264,7 +264,7 @@ def _aborts(path):
 @pytest.mark.parametrize(
     ("reader", "reason"),
     [
-        (_stuck, "timed out after 1 s"),
+        (_stuck, "timed out after 3 s"),
         (_greedy, "memory limit of 200 MB resident"),
         (_aborts, "died (SIGABRT)"),
     ],
@@ -283,7 +283,7 @@ def test_a_worker_over_its_limits_or_dead_costs_one_row(tmp_path, monkeypatch, r
     monkeypatch.setattr(runner, "_GRACE", 0.5)
     out = tmp_path / "out"
     started = time.monotonic()
-    summary = run([bad, SAMPLE], out, jobs=1, limits=Limits(seconds=1, memory_mb=200))
+    summary = run([bad, SAMPLE], out, jobs=1, limits=Limits(seconds=3, memory_mb=200))
     assert time.monotonic() - started < 30
     docs = _docs(out)
     assert docs["bad.pdf"]["status"] == "failed" and reason in docs["bad.pdf"]["error"]
@@ -379,3 +379,14 @@ def test_library_warnings_go_to_the_log(tmp_path):
     proc = _cli("run", str(broken), "--out", str(out), BUDGETPDF_BACKEND="pdfplumber")
     assert proc.stderr == ""
     assert "Execute called on non-indirect object" in (out / "library.log").read_text()
+
+
+def test_a_second_run_on_the_same_output_is_refused(tmp_path):
+    from budgetpdf.pipeline.runner import exclusive
+
+    out = tmp_path / "out"
+    out.mkdir()
+    with exclusive(out):
+        proc = _cli("run", str(SAMPLE), "--out", str(out))
+    assert proc.returncode == 2 and "another run is writing" in _one_line(proc)
+    assert _cli("run", str(SAMPLE), "--out", str(out)).returncode == 0
