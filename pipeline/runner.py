@@ -300,7 +300,10 @@ def _death(process: multiprocessing.process.BaseProcess) -> str:
             name = signal.Signals(-code).name
         except ValueError:
             name = f"signal {-code}"
-        return f"the worker reading it died ({name}); a crash in the PDF library"
+        return (
+            f"the worker reading it died ({name}): a crash in a PDF library, or killed "
+            "from outside (the system's out-of-memory killer sends SIGKILL)"
+        )
     return f"the worker reading it died (exit code {code})"
 
 
@@ -541,7 +544,7 @@ def _plan(
     inputs = collect_inputs(paths)
     sweep(out)
     summary = RunSummary()
-    attempts = read_attempts(out)
+    attempts = {} if force else read_attempts(out)  # --force starts every count again
     version = pipeline_version()
     committed = (
         {}

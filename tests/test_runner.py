@@ -168,6 +168,8 @@ def test_failed_documents_are_retried_up_to_max_attempts(tmp_path):
     assert summary.any_failed
     assert f"failed {MAX_ATTEMPTS} times" in summary.line()
     assert run([bad], out, force=True).processed == 1
+    assert [e["failures"] for e in read_attempts(out).values()] == [1]  # counting anew
+    assert run([bad], out).processed == 1
 
 
 def test_a_run_that_left_failures_exits_1(tmp_path):
