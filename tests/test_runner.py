@@ -224,6 +224,19 @@ def test_special_vanished_and_undecodable_files_get_a_failed_row(tmp_path):
     assert len({d["doc_id"] for d in docs.values()}) == 4
 
 
+def test_a_file_changed_after_it_was_listed_is_a_failed_row(tmp_path):
+    from budgetpdf.pipeline.runner import Input, identify, supervise
+
+    path = tmp_path / "moving.pdf"
+    path.write_bytes(SAMPLE.read_bytes())
+    listed = identify(path)
+    path.write_bytes(SAMPLE.read_bytes() + b"\n% appended by the publisher\n")
+    (result,) = supervise([Input(path, listed.sha256, listed.size)], 1, Limits())
+    assert result.document["status"] == "failed"
+    assert "changed while the run read it" in result.document["error"]
+    assert result.document["sha256"] == listed.sha256
+
+
 @pytest.mark.skipif(os.geteuid() == 0, reason="root reads any file")
 def test_unreadable_file_gets_a_failed_row(tmp_path):
     locked = tmp_path / "locked.pdf"
