@@ -7,10 +7,17 @@ Layout of an output folder:
     dataset/tables/fiscal_year=<Y>/<doc_id>.parquet
     dataset/facts/fiscal_year=<Y>/table_id=<T>/<doc_id>.parquet
     dataset/checks/fiscal_year=<Y>/<doc_id>.parquet
-    documents.parquet  tables.parquet  facts.parquet  checks.parquet   (+ .csv each)
+    flat/<generation>/{documents,tables,facts,checks}.{parquet,csv}   one compaction each
+    current -> flat/<generation>                                     the set now served
+    documents.parquet -> current/documents.parquet  (and the other seven, as links)
 
 Every file is written beside its target and renamed over it, so nobody ever sees half a
-file. A document's row in dataset/documents is its commit marker: it is removed first and
+file. The eight flat files change together: a compaction writes a new generation folder,
+then renames a new `current` link over the old one in one step. A reader that resolves
+`current` once (realpath) reads one night's set; the previous generation is kept until the
+next switch, so a read that began before it still finds its files.
+
+A document's row in dataset/documents is its commit marker: it is removed first and
 written last, and compaction reads only documents that have one, so a run killed at any
 moment leaves each document either complete or absent (and redone by the next run).
 """
@@ -19,7 +26,9 @@ from __future__ import annotations
 
 import csv
 import os
+import shutil
 import tempfile
+import time
 from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from pathlib import Path
@@ -56,6 +65,13 @@ def sweep(out: Path) -> int:
     for path in stale:
         path.unlink(missing_ok=True)
     return len(stale)
+
+
+def write_text(text: str, target: Path) -> None:
+    """text (UTF-8) at target, atomically (written beside it, then renamed over)."""
+    tmp = _atomic_path(target)
+    tmp.write_text(text, encoding="utf-8")
+    _replace(tmp, target)
 
 
 def write_parquet(table: pa.Table, target: Path) -> None:
@@ -183,9 +199,42 @@ def committed_documents(out: Path) -> list[dict]:
     return read_dataset(out, "documents").to_pylist()
 
 
+FLAT = "flat"
+CURRENT = "current"
+
+
+def _switch_link(link: Path, target: str) -> None:
+    """link pointing at target (relative), replaced in one rename, whatever was there (a
+    flat file of an older layout, an older link)."""
+    tmp = link.parent / f".{link.name}.{os.getpid()}.tmp"
+    tmp.unlink(missing_ok=True)
+    os.symlink(target, tmp)
+    if link.is_dir() and not link.is_symlink():
+        shutil.rmtree(link)  # an output folder copied without its links (cp -r, a zip)
+    os.replace(tmp, link)
+
+
 def compact(out: Path) -> None:
-    """The four flat tables, rewritten from the dataset."""
+    """The four flat tables (Parquet and CSV), rewritten from the dataset as one set: a new
+    generation folder under OUT/flat, then OUT/current switched to it in one rename; the
+    generation before is kept for readers in the middle of it, older ones are removed."""
+    generation = f"{time.time_ns():020d}-{os.getpid()}"
+    folder = out / FLAT / generation
+    folder.mkdir(parents=True)
     for name in SCHEMAS:
         table = read_dataset(out, name)
-        write_parquet(table, out / f"{name}.parquet")
-        write_csv(table, out / f"{name}.csv")
+        write_parquet(table, folder / f"{name}.parquet")
+        write_csv(table, folder / f"{name}.csv")
+    current = out / CURRENT
+    previous = os.readlink(current) if current.is_symlink() else None
+    _switch_link(current, f"{FLAT}/{generation}")
+    for name in SCHEMAS:
+        for ext in ("parquet", "csv"):
+            link = out / f"{name}.{ext}"
+            want = f"{CURRENT}/{name}.{ext}"
+            if not (link.is_symlink() and os.readlink(link) == want):
+                _switch_link(link, want)
+    keep = {generation, Path(previous).name if previous else None}
+    for old in (out / FLAT).iterdir():
+        if old.name not in keep:
+            shutil.rmtree(old, ignore_errors=True)

@@ -9,6 +9,10 @@ from budgetpdf.normalize.text import squash
 # come in threes from the right; some publishers print only the last one (125360,898).
 _AMOUNT = regex.compile(r"^[-+]?(?:\d{1,15}(?:,\d{3})+|\d{1,18})(?:\.\d{1,8})?$")
 _DASHES = {"-", "—", "–", "－", "--", "——", "/", "\\"}
+# Minus signs publishers print that NFKC leaves alone (it already folds － U+FF0D and ﹣ U+FE63
+# to "-"): U+2212 MINUS SIGN (pdfium reads `−5.44`), hyphens U+2010/2011, figure dash U+2012
+# and en dash U+2013 when they lead a number. Alone they are blanks, like "-".
+_MINUS = str.maketrans(dict.fromkeys("\u2212\u2010\u2011\u2012\u2013", "-"))
 _UNIT_FACTORS = {
     "元": Decimal(1),
     "千元": Decimal(1000),
@@ -22,11 +26,13 @@ def parse_amount(text: str | None) -> Decimal | None:
     """The amount printed in a cell, or None for blanks, dashes and non-numbers.
 
     Thousands separators go; the printed scale stays (``28.00`` stays ``28.00``).
-    Parenthesised figures are negatives, as accountants print them.
+    Parenthesised figures are negatives, as accountants print them; every minus sign a
+    publisher uses makes a negative: ``-5.44``, ``－5.44``, ``−5.44`` (U+2212), ``‐5.44``
+    (U+2010), ``(5.44)`` and ``（5.44）`` are all −5.44.
     """
     if text is None:
         return None
-    s = squash(text)
+    s = squash(text).translate(_MINUS)
     if not s or s in _DASHES:
         return None
     negative = s.startswith("(") and s.endswith(")")

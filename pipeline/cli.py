@@ -8,9 +8,9 @@ import sys
 from collections import defaultdict
 from pathlib import Path
 
-from budgetpdf import __version__
+from budgetpdf import pipeline_version
 from budgetpdf.emit.writer import plain_decimal, read_dataset
-from budgetpdf.pipeline.runner import Limits, run
+from budgetpdf.pipeline.runner import Limits, OutputError, output_problem, run
 from budgetpdf.schemas.knowledge import KnowledgeError, load_knowledge
 
 DEFAULT_IN = Path("data/raw")
@@ -40,22 +40,38 @@ def _cmd_run(args: argparse.Namespace) -> int:
             force=args.force,
             limits=Limits(args.timeout, args.memory),
         )
-        print(f"budgetpdf {__version__}: {summary.line()} → {args.out}")
-        return 1 if summary.failed else 0
-    summary = run(
-        paths,
-        Path(args.out),
-        jobs=args.jobs,
-        force=args.force,
-        limits=Limits(args.timeout, args.memory),
-        progress=sys.stderr.isatty(),
-    )
-    print(f"budgetpdf {__version__}: {summary.line()} → {args.out}")
-    return 1 if summary.failed else 0
+        print(f"budgetpdf {pipeline_version()}: {summary.line()} → {args.out}")
+        return 1 if summary.any_failed else 0
+    try:
+        summary = run(
+            paths,
+            Path(args.out),
+            jobs=args.jobs,
+            force=args.force,
+            limits=Limits(args.timeout, args.memory),
+            progress=sys.stderr.isatty(),
+        )
+    except OutputError as exc:
+        print(f"budgetpdf: {exc}", file=sys.stderr)
+        return 2
+    print(f"budgetpdf {pipeline_version()}: {summary.line()} → {args.out}")
+    return 1 if summary.any_failed else 0
+
+
+def _output_folder(out: Path) -> str | None:
+    """Why out is not an output folder to report on, or None when it is one."""
+    if not out.exists():
+        return f"no such output folder: {out}"
+    if not out.is_dir():
+        return f"not an output folder (a file): {out}"
+    return None
 
 
 def _cmd_checks(args: argparse.Namespace) -> int:
     out = Path(args.out)
+    if problem := _output_folder(out):
+        print(f"budgetpdf: {problem}", file=sys.stderr)
+        return 2
     checks = [c for c in read_dataset(out, "checks").to_pylist() if c["passed"] is False]
     docs = {d["doc_id"]: d for d in read_dataset(out, "documents").to_pylist()}
     by_doc: dict[str, list[dict]] = defaultdict(list)
@@ -81,6 +97,9 @@ def _cmd_checks(args: argparse.Namespace) -> int:
 
 def _cmd_status(args: argparse.Namespace) -> int:
     out = Path(args.out)
+    if problem := _output_folder(out):
+        print(f"budgetpdf: {problem}", file=sys.stderr)
+        return 2
     docs = read_dataset(out, "documents").to_pylist()
     if not docs:
         print(f"{out}: no documents yet")
@@ -99,20 +118,45 @@ def _cmd_status(args: argparse.Namespace) -> int:
     return 0
 
 
+def _positive(text: str) -> int:
+    """An argparse type: a whole number of at least 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
+    return value
+
+
 def main(argv: list[str] | None = None) -> int:
     """The command line (argv, default sys.argv[1:]). Returns the exit code: 0 done, 1 some
-    document failed, 2 a missing input or a broken knowledge file; bad arguments exit with 2
-    (argparse's SystemExit)."""
+    input's document is failed (read now, or left failed after its retries), 2 an operator
+    error (missing input or output folder, an output that cannot be written or a full disk,
+    a broken knowledge file; bad arguments exit with 2 through argparse), 130 Ctrl-C. Each
+    error is one line on stderr."""
     parser = argparse.ArgumentParser(prog="budgetpdf", description=__doc__)
-    parser.add_argument("--version", action="version", version=__version__)
+    parser.add_argument("--version", action="version", version=pipeline_version())
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("run", help="extract PDFs (files or folders) into the contract tables")
     p.add_argument("paths", nargs="*", help=f"PDF files or folders (default {DEFAULT_IN})")
     p.add_argument("--out", default=str(DEFAULT_OUT), help=f"output folder (default {DEFAULT_OUT})")
-    p.add_argument("--jobs", type=int, default=1, help="documents processed in parallel")
-    p.add_argument("--force", action="store_true", help="reprocess documents already done")
-    p.add_argument("--timeout", type=int, default=300, help="seconds allowed per document")
-    p.add_argument("--memory", type=int, default=2048, help="MB allowed per worker (--jobs > 1)")
+    p.add_argument(
+        "--jobs", type=_positive, default=1, help="worker processes reading documents (default 1)"
+    )
+    p.add_argument("--force", action="store_true", help="reprocess every document, done or failed")
+    p.add_argument(
+        "--timeout",
+        type=_positive,
+        default=300,
+        help="seconds of wall-clock time per document before its worker is killed (default 300)",
+    )
+    p.add_argument(
+        "--memory",
+        type=_positive,
+        default=2048,
+        help="MB of resident memory (RSS) per worker before it is killed (default 2048)",
+    )
     p.add_argument(
         "--scheduler",
         help="run on a Dask cluster: 'local' starts one with --jobs workers, or tcp://HOST:PORT",
@@ -130,6 +174,15 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:  # `budgetpdf checks | head` closed the pipe: not an error
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
+    except KeyboardInterrupt:
+        print(
+            "budgetpdf: interrupted; documents finished so far are kept, rerun to continue",
+            file=sys.stderr,
+        )
+        return 130
+    except OSError as exc:  # a full disk or a vanished output while reporting
+        print(f"budgetpdf: {output_problem(Path(getattr(args, 'out', '.')), exc)}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

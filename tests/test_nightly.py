@@ -71,7 +71,10 @@ def test_time_limit_turns_a_slow_document_into_a_failed_row():
 
 
 def test_structured_log_has_a_line_per_document(sample_inputs, sample_run):
-    lines = [json.loads(x) for x in (sample_run / "log.jsonl").read_text().splitlines()]
+    entries = [json.loads(x) for x in (sample_run / "log.jsonl").read_text().splitlines()]
+    lines = [x for x in entries if "file" in x]
+    runs = [x for x in entries if "run" in x]
+    assert runs[0]["processed"] == len(sample_inputs) and runs[0]["end"]
     assert sorted(x["file"] for x in lines) == sorted(p.name for p in sample_inputs)
     one = lines[0]
     assert (one["status"], one["pages"], one["tables"]) == ("ok", 5, 4)
