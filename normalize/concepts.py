@@ -175,16 +175,9 @@ class _Reading:
 
     @property
     def says_something(self) -> bool:
-        return bool(
-            self.concepts
-            or self.flow
-            or self.total
-            or self.change
-            or self.word
-            or self.prior
-            or self.current
-            or self.year
-        )
+        """Names a concept, a flow, a total or a measure; a year or 上年 alone qualifies a
+        heading without naming it (2026年政府采购项目 is still an unknown heading)."""
+        return bool(self.concepts or self.flow or self.total or self.change or self.word)
 
 
 @cache
@@ -515,11 +508,13 @@ def read_concepts(
         and not detail
         and all(not r.residue or r.word or r.change or r.year for r in readings)
     )
-    if measure_only and sibs and not any(r.residue for r in readings) and not spec.two_sided:
-        # 预算数 | 人员经费 | 公用经费: the bare figure beside a breakdown is its total (not on a
-        # two-sided table, whose single figure serves both sides)
+    if measure_only and not any(r.residue for r in readings) and not spec.two_sided:
+        # 预算数 | 人员经费 | 公用经费: the bare figure beside a breakdown is its total; so is a
+        # figure beside only other figures (上年预算数 | 本年预算数 | 增减额 | 增减率) in a table
+        # whose contract columns break its amount down (have a 合计). Not on a two-sided table,
+        # whose single figure serves both sides.
         sib_dims = {d for s in sibs for d in _shallow(s)}
-        if sib_dims and "total" not in sib_dims:
+        if (sib_dims and "total" not in sib_dims) or (not sib_dims and TOTAL in spec.columns):
             pending = True
     if pending:
         dim = _total_dimension(out, flows, spec.id, sibs)
@@ -602,18 +597,29 @@ def _canonical(table_id: str, kind: str) -> _Canonical:
 
 
 def name_column(
-    concepts: Concepts, path: Sequence[str], spec: TableSpec, doc_kind: str | None
+    concepts: Concepts,
+    path: Sequence[str],
+    spec: TableSpec,
+    doc_kind: str | None,
+    fiscal_year: int | None = None,
 ) -> tuple[str, Concepts]:
     """Contract 1.1 column_name, and the concepts that go with it.
 
-    1. A column with no concept keeps its printed path (政府采购项目/小计).
+    1. A column with no concept keeps its printed path, less the document's own year, so that
+       the name holds from year to year (2026年政府采购项目/小计 → 政府采购项目/小计).
     2. The 1.0 canonical names of the table are kept: the printed path when it is one, else the
        1.0 name whose concepts are the column's (exactly, else ignoring the year's own flow when
        that leaves one candidate: 合计 of 收入决算表 → 本年收入合计, whose flow it then takes).
     3. Else the concepts joined by '/': measure, flow, fund, spending, expense_item, detail; the
        year's own flow only when nothing else is named, a balance flow always; the measure when
        it is not the table's own (上年预算数/合计), the 1.0 names carry one, or it is all."""
-    printed = "/".join(_clean(path))
+    k = _knowledge()
+    printed = "/".join(
+        c[m.end() :]
+        if (m := k.year.match(c)) and m.end() < len(c) and int(m.group(1)) == fiscal_year
+        else c
+        for c in _clean(path)
+    )
     kind = doc_kind_of(spec, doc_kind)
     canon = _canonical(spec.id, kind)
     if concepts.unmapped:

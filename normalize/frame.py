@@ -255,7 +255,7 @@ def _meaning(
         own = concepts.measure == own_measure(spec, doc_kind)
         name = spec.single_amount if own else concepts.measure
     else:
-        name, concepts = name_column(concepts, path, spec, doc_kind)
+        name, concepts = name_column(concepts, path, spec, doc_kind, year)
     return ColumnMeaning(name, concept_column_id(concepts, name), concepts)
 
 
