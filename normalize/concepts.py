@@ -602,6 +602,7 @@ def name_column(
     spec: TableSpec,
     doc_kind: str | None,
     fiscal_year: int | None = None,
+    keep_flow: bool = False,
 ) -> tuple[str, Concepts]:
     """Contract 1.1 column_name, and the concepts that go with it.
 
@@ -612,7 +613,9 @@ def name_column(
        that leaves one candidate: 合计 of 收入决算表 → 本年收入合计, whose flow it then takes).
     3. Else the concepts joined by '/': measure, flow, fund, spending, expense_item, detail; the
        year's own flow only when nothing else is named, a balance flow always; the measure when
-       it is not the table's own (上年预算数/合计), the 1.0 names carry one, or it is all."""
+       it is not the table's own (上年预算数/合计), the 1.0 names carry one, or it is all.
+    keep_flow: the column's printed year flow tells it from a sibling that would otherwise
+    read the same (北京 收入总表: 合计 | 本年收入/小计 | 上年结转结余/小计 → 合计 and 本年收入/合计)."""
     k = _knowledge()
     printed = "/".join(
         c[m.end() :]
@@ -634,12 +637,12 @@ def name_column(
         return canon.exact[concepts.key()], concepts
     year_flows = _knowledge().year_flows
     loose = canon.loose.get(concepts.key(with_flow=False))
-    if loose and concepts.flow in (None, *year_flows):
+    if loose and concepts.flow in (None, *year_flows) and not (keep_flow and concepts.flow):
         return loose, replace(concepts, flow=canon.concepts[loose].flow)
     own = _knowledge().own[kind]
     named = [v for v in (concepts.fund, concepts.spending, concepts.expense_item) if v is not None]
     flow = concepts.flow
-    if flow in year_flows and named:
+    if flow in year_flows and named and not keep_flow:
         flow = None
     body = ([flow] if flow else []) + named
     prefix = [concepts.measure] if (concepts.measure != own or canon.measured or not body) else []

@@ -246,6 +246,7 @@ def _meaning(
     single: bool,
     year: int | None,
     doc_kind: str | None,
+    keep_flow: bool = False,
 ) -> ColumnMeaning:
     """Read one amount column by the concept rules (normalize/concepts.py). A side printed with
     one amount column in a table that names it (single_amount) is the table's figure."""
@@ -255,7 +256,7 @@ def _meaning(
         own = concepts.measure == own_measure(spec, doc_kind)
         name = spec.single_amount if own else concepts.measure
     else:
-        name, concepts = name_column(concepts, path, spec, doc_kind, year)
+        name, concepts = name_column(concepts, path, spec, doc_kind, year, keep_flow)
     return ColumnMeaning(name, concept_column_id(concepts, name), concepts)
 
 
@@ -281,6 +282,15 @@ def layout_of(
         for c in group.amount_cols:
             siblings = [path(d) for g in side for d in g.amount_cols if d != c]
             names[c] = _meaning(path(c), siblings, spec, single, year, doc_kind)
+    for group in groups:
+        single = bool(spec.single_amount) and len(group.amount_cols) == 1
+        side = [g for g in groups if g.section == group.section] if spec.two_sided else groups
+        for c in group.amount_cols:
+            others = [d for g in side for d in g.amount_cols if d != c]
+            if any(names[d] == names[c] for d in others):
+                # two columns read the same: a printed year flow tells one from the other
+                siblings = [path(d) for d in others]
+                names[c] = _meaning(path(c), siblings, spec, single, year, doc_kind, True)
     return Layout(grid.n_cols, groups, names, header_rows)
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import csv
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any, Literal
@@ -81,13 +81,10 @@ class _TablesFile(_Strict):
 class _HeadersFile(_Strict):
     code: list[str]
     label: list[str]
-    other_measures: list[str]
     unit_label: list[str]
     layout: list[str]
     sections: list[str]
     label_block: list[str]
-    measure_headers: list[str]
-    aliases: dict[str, str]
 
 
 class _ColumnsFile(_Strict):
@@ -302,10 +299,7 @@ class HeaderVocabulary:
     layout: frozenset[str]
     sections: frozenset[str]
     label_block: frozenset[str]
-    measure_headers: frozenset[str]
     unit_label: frozenset[str]
-    other_measures: tuple[str, ...]
-    aliases: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -371,10 +365,7 @@ def header_vocabulary() -> HeaderVocabulary:
         layout=words(data.layout),
         sections=words(data.sections),
         label_block=words(data.label_block),
-        measure_headers=words(data.measure_headers),
         unit_label=words(data.unit_label),
-        other_measures=tuple(squash(x) for x in data.other_measures),
-        aliases={squash(k): v for k, v in data.aliases.items()},
     )
 
 
