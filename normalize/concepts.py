@@ -520,7 +520,7 @@ def read_concepts(
         dim = _total_dimension(out, flows, spec.id, sibs)
         if dim:
             out[dim] = TOTAL
-            # 合计 beside 总计 (西安: 总计 | 合计 | funds | 上年结转): the year's own money
+            # 合计 beside 总计 (总计 | 合计 | funds | 上年结转): the year's own money
             bare = len(parts) == 1 and not k.grand_total.search(parts[0])
             if (
                 bare
@@ -614,8 +614,8 @@ def name_column(
     3. Else the concepts joined by '/': measure, flow, fund, spending, expense_item, detail; the
        year's own flow only when nothing else is named, a balance flow always; the measure when
        it is not the table's own (上年预算数/合计), the 1.0 names carry one, or it is all.
-    keep_flow: the column's printed year flow tells it from a sibling that would otherwise
-    read the same (北京 收入总表: 合计 | 本年收入/小计 | 上年结转结余/小计 → 合计 and 本年收入/合计)."""
+    keep_flow: the column's printed year flow tells it from a sibling that would otherwise read
+    the same (收入总表 合计 | 本年收入/小计 | 上年结转结余/小计 → 合计 and 本年收入/合计)."""
     k = _knowledge()
     printed = "/".join(
         c[m.end() :]
