@@ -41,6 +41,8 @@ def read(path: str, table_id: str, kind: str | None = None, year: int | None = N
         ("本年支出/小计", "expenditure", "spending", "合计"),
         ("经营支出", "expenditure", "spending", "事业单位经营支出"),
         ("因公出国（境）费用", "budget_three_public", "expense_item", "因公出国(境)费"),
+        # brackets of a font whose glyphs sit off the line come out of their place
+        ("因公出国境费()", "budget_three_public", "expense_item", "因公出国(境)费"),
         ("公务用车购置及运行费", "three_public", "expense_item", "公务用车购置及运行维护费"),
         ("公 务 用 车/运行费", "three_public", "expense_item", "公务用车运行维护费"),
         ("“三公”经费/小计", "budget_three_public", "expense_item", '"三公"经费合计'),
