@@ -2,6 +2,13 @@
 
 Each rule kind is one small function; the rules themselves are data. A check compares a
 printed figure (actual) with what the other figures say it should be (expected).
+
+Not evaluable (contract 1.1): a check whose table the document prints but whose inputs it does
+not yield is a row with `passed` null and a description naming the missing input: a cell not
+found, a required part column not identified, a column that maps to no concept carrying a
+figure in the row summed, two figures for one cell. A rule about a table the document does not
+print at all is no check of this document and yields nothing (a budget prints no 决算 table).
+Rows of one table that cannot be evaluated are reported as one row per table, not one each.
 """
 
 from __future__ import annotations
@@ -16,9 +23,11 @@ from budgetpdf.contract.rows import CheckRow, FactRow
 from budgetpdf.extract.layout import TextLine
 from budgetpdf.normalize.numbers import parse_amount, to_yuan
 from budgetpdf.normalize.text import squash
-from budgetpdf.schemas.knowledge import check_rules
+from budgetpdf.schemas.knowledge import CONCEPT_DIMENSIONS, check_rules
 
 TOTAL_NAMES = ("合计", "总计")
+UNKNOWN = "\0unknown"  # role of a column that maps to no concept
+NARRATIVE_UNIT = "元"  # narrative checks compare in yuan
 
 
 def _unit_of_last_digit(values: Iterable[Decimal]) -> Decimal:
@@ -33,11 +42,30 @@ class _Instance:
     table_id: str
     facts: list[FactRow]
 
-    def cell(self, item: str, column: str, section: str | None = None) -> FactRow | None:
+    @property
+    def reads_concepts(self) -> bool:
+        """Whether the reading carries contract 1.1 concepts (`measure` is always filled
+        then); a 1.0 reading is selected by canonical column name instead."""
+        return any(f.get("measure") for f in self.facts)
+
+    def selects(self, f: FactRow, term: dict) -> bool:
+        """Whether fact `f` is in the column `term` names: by its concepts when the reading
+        has them and the term names some, else by `column` (or, for a term that names only
+        concepts, by the 1.0 name those concepts spell, joined by `/`)."""
+        concepts = {d: term[d] for d in CONCEPT_DIMENSIONS if term.get(d)}
+        if concepts and self.reads_concepts:
+            return "其中" not in f["column_name"] and all(
+                f.get(d) == v for d, v in concepts.items()
+            )
+        return f["column_name"] == (term.get("column") or "/".join(concepts.values()))
+
+    def cell(self, term: dict) -> FactRow | None:
+        """The first fact of the term's column (and item and section, where given)."""
+        item, section = term.get("item"), term.get("section")
         for f in self.facts:
-            if f["column_name"] != column or (section and f["section"] != section):
+            if not self.selects(f, term) or (section and f["section"] != section):
                 continue
-            if f["item_name"] == item or f["item_code"] == item:
+            if item is None or f["item_name"] == item or f["item_code"] == item:
                 return f
         return None
 
@@ -67,6 +95,7 @@ def _row(
     tolerance: Decimal,
     location: str,
     description: str | None = None,
+    unit: str | None = None,
 ) -> CheckRow:
     difference = actual - expected
     return {
@@ -79,6 +108,25 @@ def _row(
         "difference": difference,
         "tolerance": tolerance,
         "passed": abs(difference) <= tolerance,
+        "location": location,
+        "unit": unit,
+    }
+
+
+def _not_evaluable(
+    doc_id: str, rule: dict, table_id: str | None, missing: str, location: str | None = None
+) -> CheckRow:
+    """A check that could not run: `passed` null, the description says what was missing."""
+    return {
+        "doc_id": doc_id,
+        "check_id": rule["id"],
+        "table_id": table_id,
+        "description": f"{rule['description'] or rule['id']} — not evaluable: {missing}",
+        "expected": None,
+        "actual": None,
+        "difference": None,
+        "tolerance": None,
+        "passed": None,
         "location": location,
         "unit": None,
     }
@@ -105,7 +153,122 @@ def _row_sums(doc_id: str, rule: dict, tables: dict[str, list[_Instance]]) -> It
                 len(present) - 1
             )
             where = f"{total['item_code'] or total['item_name']} / {rule['total']}"
-            yield _row(doc_id, rule, inst.table_id, expected, total["value"], tol, where)
+            yield _row(
+                doc_id,
+                rule,
+                inst.table_id,
+                expected,
+                total["value"],
+                tol,
+                where,
+                unit=total["unit"],
+            )
+
+
+def _role(inst: _Instance, rule: dict, f: FactRow, not_additive: set[str]) -> str | None:
+    """What column `f` is to a row-sum rule by concept: its total, one of its parts, UNKNOWN
+    (maps to no concept: it may be a part the reading missed), or None (another figure or
+    dimension, or a `其中` breakdown that would count twice)."""
+    if "其中" in f["column_name"]:
+        return None
+    named = {rule["total"], *rule["parts"]}
+    if inst.reads_concepts:
+        if f.get("measure") in not_additive or (
+            rule["measure"] and f.get("measure") != rule["measure"]
+        ):
+            return None
+        value = f.get(rule["by"])
+        if value in named:
+            return value
+        return UNKNOWN if not any(f.get(d) for d in CONCEPT_DIMENSIONS[1:]) else None
+    # 1.0 reading: canonical names spell the concept (`决算数/合计`); an `x_` id has none
+    prefix = f"{rule['measure']}/" if rule["measure"] else ""
+    name = f["column_name"]
+    if name.startswith(prefix) and name[len(prefix) :] in named:
+        return name[len(prefix) :]
+    if name[len(prefix) :] in rule["others"]:
+        return None  # a concept 1.0 gave no id (会议费) that is not this sum's
+    return UNKNOWN if f["column_id"].startswith("x_") else None
+
+
+def _concept_row_sum(
+    doc_id: str, rule: dict, inst: _Instance, not_additive: set[str]
+) -> Iterator[CheckRow]:
+    """One table's rows: total = Σ the parts printed, each row of each figure (measure)."""
+    rows: dict[tuple, dict[str, list[FactRow]]] = defaultdict(lambda: defaultdict(list))
+    for f in inst.facts:
+        role = _role(inst, rule, f, not_additive)
+        if role is not None:
+            measure = f.get("measure") if inst.reads_concepts else None
+            rows[(f["section"], f["row_no"], measure)][role].append(f)
+    printed = {role for cells in rows.values() for role in cells}
+    unknown = sorted({f["column_name"] for cells in rows.values() for f in cells.get(UNKNOWN, [])})
+    shown = ", ".join(unknown[:3]) + (f" … ({len(unknown)} in all)" if len(unknown) > 3 else "")
+    no_concept = f"column(s) {shown} map to no concept"
+    if rule["total"] not in printed:
+        # a total the table does not print is no check of it, unless a column we could
+        # not name may be that total
+        if unknown:
+            yield _not_evaluable(
+                doc_id, rule, inst.table_id, f"total {rule['total']} not identified; {no_concept}"
+            )
+        return
+    missing = [p for p in rule["required"] if p not in printed]
+    if missing:
+        yield _not_evaluable(
+            doc_id, rule, inst.table_id, f"required column(s) {', '.join(missing)} not identified"
+        )
+        return
+    skipped: dict[str, list[str]] = defaultdict(list)
+    for cells in rows.values():
+        if rule["total"] not in cells:
+            continue
+        total = cells[rule["total"]][0]
+        where = f"{total['item_code'] or total['item_name']} / {total['column_name']}"
+        if any(f["value"] != 0 for f in cells.get(UNKNOWN, [])):
+            skipped[no_concept].append(where)
+            continue
+        doubled = [r for r, fs in cells.items() if r != UNKNOWN and len(fs) > 1]
+        if doubled:
+            skipped[f"two figures for one cell in {', '.join(doubled)}"].append(where)
+            continue
+        parts = [fs[0]["value"] for r, fs in cells.items() if r in rule["parts"]]
+        if not parts:
+            continue
+        tol = _unit_of_last_digit([total["value"], *parts]) * (len(parts) - 1)
+        yield _row(
+            doc_id,
+            rule,
+            inst.table_id,
+            sum(parts, Decimal(0)),
+            total["value"],
+            tol,
+            where,
+            unit=total["unit"],
+        )
+    for reason, wheres in skipped.items():
+        where = f"{len(wheres)} row(s): {', '.join(wheres[:5])}{' …' if len(wheres) > 5 else ''}"
+        yield _not_evaluable(doc_id, rule, inst.table_id, reason, where)
+
+
+def _row_sums_by_concept(
+    doc_id: str, rule: dict, tables: dict[str, list[_Instance]], not_additive: set[str]
+) -> Iterator[CheckRow]:
+    """Row sums of every printed instance of the rule's table; a document that prints the
+    table once per 单位 and cannot evaluate them for one reason gets one row, not one each."""
+    unevaluable: dict[str, CheckRow] = {}
+    counts: dict[str, int] = defaultdict(int)
+    for inst in tables.get(rule["table"], []):
+        for row in _concept_row_sum(doc_id, rule, inst, not_additive):
+            if row["passed"] is not None:
+                yield row
+                continue
+            counts[row["description"]] += 1
+            unevaluable.setdefault(row["description"], row)
+    for description, row in unevaluable.items():
+        if counts[description] > 1:
+            row["location"] = f"{counts[description]} tables; first: {row['location'] or ''}"
+        yield row
 
 
 def _children_sums(doc_id: str, rule: dict, inst: _Instance) -> Iterator[CheckRow]:
@@ -115,6 +278,13 @@ def _children_sums(doc_id: str, rule: dict, inst: _Instance) -> Iterator[CheckRo
             continue
         groups[(f["section"], f["column_name"])].append(f)
     for (_, column), facts in groups.items():
+        rows = [f["row_no"] for f in facts]
+        if len(rows) != len(set(rows)):
+            # two figures for one (row, column): any sum over this column would count one twice
+            yield _not_evaluable(
+                doc_id, rule, inst.table_id, f"two figures for one cell in {column}", column
+            )
+            continue
         children: dict[str, list[FactRow]] = defaultdict(list)
         printed = {f["item_code"] for f in facts if f["item_code"]}
         for f in facts:
@@ -140,7 +310,17 @@ def _sum_row(
     codes = "+".join(p["item_code"] or p["item_name"] for p in parts)
     where = f"{total['item_code'] or total['item_name']} / {column}"
     description = f"{inst.table_id}: {total['item_code'] or total['item_name']} = Σ {codes}"
-    return _row(doc_id, rule, inst.table_id, expected, total["value"], tol, where, description)
+    return _row(
+        doc_id,
+        rule,
+        inst.table_id,
+        expected,
+        total["value"],
+        tol,
+        where,
+        description,
+        total["unit"],
+    )
 
 
 def _hierarchies(doc_id: str, rule: dict, tables: dict[str, list[_Instance]]) -> Iterator[CheckRow]:
@@ -163,52 +343,75 @@ def _column_sums(doc_id: str, rule: dict, tables: dict[str, list[_Instance]]) ->
 
 def _select(tables: dict[str, list[_Instance]], term: dict) -> FactRow | None:
     for inst in tables.get(term["table"], []):
-        if term["item"] is None:
-            found = next((f for f in inst.facts if f["column_name"] == term["column"]), None)
-        else:
-            found = inst.cell(term["item"], term["column"], term.get("section"))
-        if found:
+        if found := inst.cell(term):
             return found
     return None
 
 
-def _side(tables: dict[str, list[_Instance]], terms: list[dict]) -> list[Decimal] | None:
-    values = []
+def _term_text(term: dict) -> str:
+    concepts = [f"{d}={term[d]}" for d in CONCEPT_DIMENSIONS if term.get(d)]
+    column = term.get("column") or ",".join(concepts)
+    return f"{term['table']}:{term['item'] or ''}/{column}"
+
+
+def _side(
+    tables: dict[str, list[_Instance]], terms: list[dict], missing: list[str]
+) -> list[FactRow]:
+    """The cells of one side; a term not found (and not optional) is added to `missing`."""
+    found = []
     for term in terms:
-        found = _select(tables, term)
-        if found is None:
-            if term.get("optional"):
-                continue
-            return None
-        values.append(found["value"])
-    return values or None
+        cell = _select(tables, term)
+        if cell is not None:
+            found.append(cell)
+        elif not term.get("optional"):
+            missing.append(_term_text(term))
+    return found
 
 
 def _equals(doc_id: str, rule: dict, tables: dict[str, list[_Instance]]) -> Iterator[CheckRow]:
-    left, right = _side(tables, rule["left"]), _side(tables, rule["right"])
-    if left is None or right is None:
+    terms = rule["left"] + rule["right"]
+    if any(t["table"] not in tables for t in terms if not t.get("optional")):
+        return  # a table the document does not print: no check of this document
+    missing: list[str] = []
+    left, right = _side(tables, rule["left"], missing), _side(tables, rule["right"], missing)
+    if missing or not left or not right:
+        yield _not_evaluable(
+            doc_id, rule, rule["left"][0]["table"], f"not found: {'; '.join(missing)}"
+        )
         return
-    tol = _unit_of_last_digit(left + right) * (len(left) + len(right) - 2)
-    where = " + ".join(f"{t['table']}:{t['item'] or ''}/{t['column']}" for t in rule["right"])
+    values = [c["value"] for c in left + right]
+    tol = _unit_of_last_digit(values) * (len(left) + len(right) - 2)
+    where = " + ".join(_term_text(t) for t in rule["right"])
     yield _row(
         doc_id,
         rule,
         rule["left"][0]["table"],
-        sum(right, Decimal(0)),
-        sum(left, Decimal(0)),
+        sum((c["value"] for c in right), Decimal(0)),
+        sum((c["value"] for c in left), Decimal(0)),
         tol,
         where,
+        unit=left[0]["unit"],
     )
 
 
 def _narrative(
     doc_id: str, rule: dict, tables: dict[str, list[_Instance]], text: str
 ) -> Iterator[CheckRow]:
-    cells = [c for term in rule["candidates"] if (c := _select(tables, term))]
+    matches = list(regex.finditer(rule["pattern"], text))
+    candidates = [t for t in rule["candidates"] if t["table"] in tables]
+    if not matches or not candidates:
+        return  # the text states no such figure, or no table it could be compared with
+    cells = [c for term in candidates if (c := _select(tables, term))]
+    if not cells:
+        missing = "; ".join(_term_text(t) for t in candidates)
+        yield _not_evaluable(doc_id, rule, candidates[0]["table"], f"not found: {missing}")
+        return
     cells = [c for c in cells if c["amount_yuan"] is not None]
     if not cells:
+        where = f"{candidates[0]['table']}: no unit"
+        yield _not_evaluable(doc_id, rule, candidates[0]["table"], "no amount in yuan", where)
         return
-    for m in regex.finditer(rule["pattern"], text):
+    for m in matches:
         quoted = parse_amount(m.group("amount"))
         if quoted is None:
             continue
@@ -219,7 +422,16 @@ def _narrative(
         where = (
             f"text '{m.group(0)}' vs {best['table_id']}:{best['item_name']}/{best['column_name']}"
         )
-        yield _row(doc_id, rule, best["table_id"], best["amount_yuan"], yuan, tol, where)
+        yield _row(
+            doc_id,
+            rule,
+            best["table_id"],
+            best["amount_yuan"],
+            yuan,
+            tol,
+            where,
+            unit=NARRATIVE_UNIT,
+        )
 
 
 def narrative_text(lines: list[TextLine]) -> str:
@@ -243,12 +455,18 @@ def run_checks(
     found: set[str] | None = None,
 ) -> list[CheckRow]:
     """All checks of one document. listed: canonical tables its 目录 names (id → title as
-    printed); found: the table_ids the document was found to print."""
+    printed); found: the table_ids the document was found to print. Each row's `unit` is
+    the unit its figures are in (the table's; 元 for narrative checks); a row with `passed`
+    null could not be evaluated and says why in `description`."""
     tables = _instances(facts)
     spec = check_rules()
     out: list[CheckRow] = []
+    not_additive = set(spec.get("not_additive", []))
     for rule in spec.get("row_sum", []):
-        out.extend(_row_sums(doc_id, rule, tables))
+        if rule["by"]:
+            out.extend(_row_sums_by_concept(doc_id, rule, tables, not_additive))
+        else:
+            out.extend(_row_sums(doc_id, rule, tables))
     for rule in spec.get("hierarchy", []):
         out.extend(_hierarchies(doc_id, rule, tables))
     for rule in spec.get("column_sum", []):

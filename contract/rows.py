@@ -25,6 +25,8 @@ OptInt32 = Annotated[int | None, pa.int32()]
 
 
 class DocumentRow(TypedDict):
+    """One row of documents: one per input PDF, whatever its status."""
+
     doc_id: Str
     source: Str
     sha256: Str
@@ -46,6 +48,8 @@ class DocumentRow(TypedDict):
 
 
 class TableRow(TypedDict):
+    """One row of tables: one per canonical table read from a document (pages 1-based)."""
+
     doc_id: Str
     table_id: Str
     table_name: Str
@@ -62,6 +66,9 @@ class TableRow(TypedDict):
 
 
 class FactRow(TypedDict):
+    """One row of facts: one printed amount. value is exact and in the table's unit (万元 or
+    元, in unit); amount_yuan is it in 元 to the cent, null when the unit is unknown."""
+
     doc_id: Str
     table_id: Str
     table_name: Str
@@ -91,6 +98,9 @@ class FactRow(TypedDict):
 
 
 class CheckRow(TypedDict):
+    """One row of checks: one identity evaluated on a document's facts; the amounts are in
+    unit (the table's unit)."""
+
     doc_id: Str
     check_id: Str
     table_id: OptStr
@@ -105,7 +115,8 @@ class CheckRow(TypedDict):
 
 
 def arrow_schema(row_type: type) -> pa.Schema:
-    """The Arrow schema of a row type: each field's Arrow type is its annotation's metadata."""
+    """The Arrow schema of a row type, columns in declaration order: each field's Arrow type
+    is its annotation's metadata. Raises AttributeError for a field declared without one."""
     hints = get_type_hints(row_type, include_extras=True)
     return pa.schema([(name, hint.__metadata__[0]) for name, hint in hints.items()])
 

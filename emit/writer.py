@@ -59,6 +59,7 @@ def sweep(out: Path) -> int:
 
 
 def write_parquet(table: pa.Table, target: Path) -> None:
+    """table as zstd Parquet at target, atomically (written beside it, then renamed over)."""
     tmp = _atomic_path(target)
     pq.write_table(table, tmp, compression="zstd")
     _replace(tmp, target)
@@ -82,7 +83,8 @@ def _csv_value(value: object) -> object:
 
 
 def write_csv(table: pa.Table, target: Path) -> None:
-    """UTF-8 with a BOM, so that Excel opens the Chinese text correctly."""
+    """table as CSV at target, atomically: UTF-8 with a BOM, so that Excel opens the Chinese
+    text correctly; nulls are empty, decimals plain_decimal."""
     tmp = _atomic_path(target)
     with tmp.open("w", encoding="utf-8-sig", newline="") as fh:
         writer = csv.writer(fh)
@@ -124,7 +126,11 @@ def _parts(out: Path, doc_id: str) -> list[Path]:
 
 
 def write_document(out: Path, rows: Mapping[str, Sequence[Row]]) -> None:
-    """One document's rows as dataset parts, replacing any earlier parts of it."""
+    """One document's rows as dataset parts, replacing any earlier parts of it.
+
+    rows: the four contract tables by name, "documents" holding exactly one row; facts are
+    split into one file per table_id. Raises ValueError when a row's keys are not its
+    contract type's (nothing of the document is committed then)."""
     doc = rows["documents"][0]
     doc_id = doc["doc_id"]
     year = doc.get("fiscal_year") or UNKNOWN_YEAR
@@ -154,7 +160,9 @@ def write_document(out: Path, rows: Mapping[str, Sequence[Row]]) -> None:
 
 
 def read_dataset(out: Path, name: str) -> pa.Table:
-    """All committed rows of one table, in document order, with the contract's columns."""
+    """All committed rows of one table (name: documents, tables, facts or checks), ordered
+    by doc_id, with the contract's columns; parts of uncommitted documents are left out.
+    Raises KeyError for another name."""
     schema = SCHEMAS[name]
     root = out / DATASET / name
     if not root.exists():
@@ -171,6 +179,7 @@ def read_dataset(out: Path, name: str) -> pa.Table:
 
 
 def committed_documents(out: Path) -> list[dict]:
+    """The documents rows of every committed document in out (empty when there is none)."""
     return read_dataset(out, "documents").to_pylist()
 
 

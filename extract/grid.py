@@ -9,10 +9,17 @@ from dataclasses import dataclass, field
 from budgetpdf.extract.layout import BBox, Char, cell_text, char_runs, group_lines
 
 SNAP = 2.0  # points: coordinates closer than this are the same rule
+# × the median glyph size: a cell narrower than this with no char centre in it is a sliver
+# (a rule drawn twice, an inner box); any cell narrower than one glyph is one too
+EMPTY_SLIVER = 2.0
 
 
 @dataclass(slots=True)
 class Cell:
+    """One cell: its text (lines joined by newlines, words by a space), its top-left grid
+    position and spans (0-based, in rows and columns), and its box in PDF points (x0, top,
+    x1, bottom; top-left origin)."""
+
     text: str
     row: int
     col: int
@@ -23,6 +30,10 @@ class Cell:
 
 @dataclass(slots=True)
 class Grid:
+    """A table on one page: n_cols + 1 column and n_rows + 1 row boundaries in PDF points
+    (top-left origin), and the cells that cover them (a merged cell covers several
+    positions). ruled: the boundaries are printed rules, not inferred from text."""
+
     page: int
     xs: list[float]  # column boundaries, left to right (n_cols + 1)
     ys: list[float]  # row boundaries, top to bottom (n_rows + 1)
@@ -49,7 +60,7 @@ class Grid:
         return (self.xs[0], self.ys[0], self.xs[-1], self.ys[-1])
 
     def at(self, row: int, col: int) -> Cell | None:
-        """The cell covering a position, merged or not."""
+        """The cell covering a 0-based position, merged or not; None where no cell is."""
         return self._index.get((row, col))
 
     def text(self, row: int, col: int) -> str:
@@ -61,6 +72,7 @@ class Grid:
 
 
 def snap(values: Iterable[float], tolerance: float = SNAP) -> list[float]:
+    """The values sorted, each dropped that lies within tolerance (points) of the last kept."""
     out: list[float] = []
     for v in sorted(values):
         if not out or v - out[-1] > tolerance:
@@ -112,10 +124,13 @@ def _drop_slivers(
     """Some tables draw each cell's rules twice, or an inner box inside some cells (the
     header's, or an amount's): the second rule cuts a sliver off the cell that holds no text
     of its own: narrower than a glyph (a heading wider than its inner box would be split
-    across it, `因公出国|(境)费`), or narrower than two and empty. Of the sliver's two rules,
-    the one that runs the shorter way through the table (the inner box's) is no boundary:
-    cells are taken to the other; the table's outer rules stay. rules are (position, start,
-    end) of each box side along this axis; centres are the chars' centres along it."""
+    across it, `因公出国|(境)费`), or narrower than EMPTY_SLIVER glyphs and empty. Of the
+    sliver's two rules, the one that runs the shorter way through the table (the inner box's)
+    is no boundary: cells are taken to the other; the table's outer rules stay.
+
+    bounds: boundaries along one axis (points); rules: (position, start, end) of each box
+    side along it; centres: the chars' centres along it; glyph: the median char size (0 keeps
+    every boundary). Returns the boundaries kept."""
     out = list(bounds)
     while glyph > 0 and len(out) > 2:
         slivers = [
@@ -123,7 +138,7 @@ def _drop_slivers(
             for i in range(len(out) - 1)
             if out[i + 1] - out[i] < glyph
             or (
-                out[i + 1] - out[i] < 2 * glyph
+                out[i + 1] - out[i] < EMPTY_SLIVER * glyph
                 and not any(out[i] < c < out[i + 1] for c in centres)
             )
         ]
@@ -142,7 +157,10 @@ def _drop_slivers(
 
 
 def grid_from_boxes(page: int, boxes: Sequence[BBox], chars: Sequence[Char], ruled: bool) -> Grid:
-    """Cells from their boxes; each char goes to the cell holding its centre."""
+    """A grid from cell boxes (x0, top, x1, bottom in PDF points, top-left origin) and the
+    page's chars; each char goes to the cell holding its centre. Boundaries closer than SNAP
+    are one; ruled: also drop the slivers a doubled rule cuts. Chars outside the boxes' extent
+    are left out; a char where no box is opens a cell (`_open_cell`)."""
     xs = snap(v for b in boxes for v in (b[0], b[2]))
     ys = snap(v for b in boxes for v in (b[1], b[3]))
     held = [

@@ -14,6 +14,8 @@ BBox = tuple[float, float, float, float]  # x0, top, x1, bottom (pdfplumber coor
 
 @dataclass(frozen=True, slots=True)
 class Char:
+    """One printed char and its box in PDF points (top-left origin); size is its height."""
+
     text: str
     x0: float
     top: float
@@ -83,6 +85,8 @@ class WordBounds(Box):
 
 @dataclass(frozen=True, slots=True)
 class TextLine(WordBounds):
+    """A line of words left to right; text joins them with one space."""
+
     words: tuple[Word, ...]
 
     @property
@@ -90,7 +94,10 @@ class TextLine(WordBounds):
         return " ".join(w.text for w in self.words)
 
 
-OVERPRINT = 1.0  # points
+OVERPRINT = 1.0  # points: the same char this near an earlier copy of it is an overprint
+OVERPRINT_LOOKBACK = 8  # earlier copies of the same char compared (all nearby in reading order)
+LINE_SLACK = 0.5  # points: a char's middle this far outside a line's band still joins it
+WORD_GAP = 0.25  # × font size: a wider gap between two chars ends a word
 
 
 def drop_overprints(chars: Iterable[Char]) -> list[Char]:
@@ -101,7 +108,8 @@ def drop_overprints(chars: Iterable[Char]) -> list[Char]:
     for ch in sorted(chars, key=lambda c: (c.top, c.x0)):
         same = last.setdefault(ch.text, [])
         if any(
-            abs(o.top - ch.top) <= OVERPRINT and abs(o.x0 - ch.x0) <= OVERPRINT for o in same[-8:]
+            abs(o.top - ch.top) <= OVERPRINT and abs(o.x0 - ch.x0) <= OVERPRINT
+            for o in same[-OVERPRINT_LOOKBACK:]
         ):
             continue
         same.append(ch)
@@ -109,8 +117,9 @@ def drop_overprints(chars: Iterable[Char]) -> list[Char]:
     return kept
 
 
-def group_lines(chars: Iterable[Char], y_tolerance: float = 0.5) -> list[list[Char]]:
-    """Chars sharing a baseline band, top to bottom, each line left to right.
+def group_lines(chars: Iterable[Char], y_tolerance: float = LINE_SLACK) -> list[list[Char]]:
+    """Chars sharing a baseline band, top to bottom, each line left to right; y_tolerance
+    in points.
 
     A char joins a line when its vertical middle lies inside the line's band (with a small
     tolerance), so a narrative number set in another font stays in its sentence.
@@ -131,18 +140,18 @@ def group_lines(chars: Iterable[Char], y_tolerance: float = 0.5) -> list[list[Ch
     return lines
 
 
-def split_words(line: Sequence[Char], gap_ratio: float = 0.25) -> list[Word]:
-    """A line cut into words wherever the gap between two chars exceeds a fraction of
-    the font size. Letter-spaced headings (`公 务 用 车`) therefore become several words;
+def split_words(line: Sequence[Char], gap_ratio: float = WORD_GAP) -> list[Word]:
+    """A line cut into words wherever the gap between two chars exceeds gap_ratio × the
+    larger font size. Letter-spaced headings (`公 务 用 车`) therefore become several words;
     consumers that need the label join them back."""
     return [_word(run) for run in char_runs(line, gap_ratio)]
 
 
 def char_runs(
-    line: Sequence[Char], gap_ratio: float = 0.25, one_baseline: bool = False
+    line: Sequence[Char], gap_ratio: float = WORD_GAP, one_baseline: bool = False
 ) -> list[list[Char]]:
-    """A line's chars cut at white space and wherever the gap between two chars exceeds a
-    fraction of the font size. one_baseline: also where two chars overlap or do not share a
+    """A line's chars cut at white space and wherever the gap between two chars exceeds
+    gap_ratio × the larger font size. one_baseline: also where two chars overlap or do not share a
     baseline (two lines of a header that group_lines banded together)."""
     runs: list[list[Char]] = []
     current: list[Char] = []
@@ -180,6 +189,7 @@ def _word(chars: Sequence[Char]) -> Word:
 
 
 def text_lines(chars: Iterable[Char]) -> list[TextLine]:
+    """The page's text lines, top to bottom (group_lines, then split_words); no empty line."""
     return [TextLine(tuple(ws)) for line in group_lines(chars) if (ws := split_words(line))]
 
 

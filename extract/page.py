@@ -30,7 +30,13 @@ RULED_SETTINGS = {
     "join_tolerance": 3,
     "intersection_tolerance": 3,
 }
-MIN_EDGES_FOR_RULED = 4
+MIN_EDGES_FOR_RULED = 4  # edges on a page before a ruled table is looked for (one box)
+MIN_CELLS = 4  # cell boxes a ruled table needs; fewer are stray boxes (a framed note)
+MIN_EDGE_LENGTH = 3  # points: shorter merged rules are dropped (pdfplumber's edge_min_length)
+MIN_EDGE_PREFILTER = 1  # points: shorter edges are dropped before merging (pdfplumber's
+#   edge_min_length_prefilter)
+BACKDROP_SHARED = 0.5  # of a backdrop side's length: running along a rule this far, it is
+#   that rule's inset, not a boundary
 BACKDROP_MIN_SIZE = 3.0  # points: a filled box thinner than this is drawn as a rule
 BACKDROP_INSET = 8.0  # points: how far inside a rule a backdrop's side still cuts a sliver
 BACKDROP = "backdrop"  # edge key: a side of a white box painted behind text
@@ -43,6 +49,9 @@ DEEPEST_DESCENT = -0.5
 
 @dataclass(slots=True)
 class PageLayout:
+    """What extract hands on for one page: size and positions in PDF points (top-left
+    origin), chars, text lines and ruled grids."""
+
     number: int  # 1-based
     width: float
     height: float
@@ -56,14 +65,17 @@ Edge = dict[str, Any]
 
 
 def ruled_boxes(edges: list[Edge]) -> list[list[BBox]]:
-    """pdfplumber's TableFinder with RULED_SETTINGS: the cell boxes of each ruled table,
-    with the top rule of a row continued from the page before implied."""
+    """pdfplumber's TableFinder with RULED_SETTINGS: the cell boxes (x0, top, x1, bottom,
+    PDF points) of each ruled table, with the top rule of a row continued from the page
+    before implied. edges: pdfplumber edge dicts, backdrop sides marked BACKDROP."""
     tol = RULED_SETTINGS["snap_tolerance"]
     join = RULED_SETTINGS["join_tolerance"]
     cross = RULED_SETTINGS["intersection_tolerance"]
     edges = _without_backdrop_insets(edges)
-    found = filter_edges(edges, "v", min_length=1) + filter_edges(edges, "h", min_length=1)
-    merged = filter_edges(merge_edges(found, tol, tol, join, join), min_length=3)
+    found = filter_edges(edges, "v", min_length=MIN_EDGE_PREFILTER) + filter_edges(
+        edges, "h", min_length=MIN_EDGE_PREFILTER
+    )
+    merged = filter_edges(merge_edges(found, tol, tol, join, join), min_length=MIN_EDGE_LENGTH)
     merged += _closing_rules(merged, tol)
     cells = intersections_to_cells(edges_to_intersections(merged, cross, cross))
     return cells_to_tables(cells)
@@ -92,7 +104,7 @@ def _beside_a_rule(side: Edge, rules: list[Edge]) -> bool:
         ):
             continue
         shared = min(a1, rule[along[1]]) - max(a0, rule[along[0]])
-        if shared >= 0.5 * (a1 - a0):
+        if shared >= BACKDROP_SHARED * (a1 - a0):
             return True
     return False
 
@@ -152,13 +164,15 @@ def _frames(boxes: list[BBox]) -> list[BBox]:
 
 
 def ruled_grids(number: int, tables: Iterable[Sequence[BBox]], chars: list[Char]) -> list[Grid]:
-    """Grids from the cell boxes of each ruled table; a few stray boxes are no table."""
+    """Grids from the cell boxes of each ruled table (ruled_boxes) and the page's chars;
+    fewer than MIN_CELLS boxes, or a grid under one row or two columns, is no table. Frames
+    around the table are dropped first."""
     grids = []
     for cells in tables:
         boxes = [tuple(b) for b in cells]
         frames = _frames(boxes)
         boxes = [b for b in boxes if b not in frames]
-        if len(boxes) < 4:
+        if len(boxes) < MIN_CELLS:
             continue
         grid = grid_from_boxes(number, boxes, chars, ruled=True)
         if grid.n_rows >= 1 and grid.n_cols >= 2:
@@ -169,6 +183,7 @@ def ruled_grids(number: int, tables: Iterable[Sequence[BBox]], chars: list[Char]
 def page_layout(
     number: int, width: float, height: float, chars: list[Char], grids: list[Grid]
 ) -> PageLayout:
+    """A PageLayout, with the text lines of chars and the count of unmapped `(cid:N)` chars."""
     return PageLayout(
         number=number,
         width=float(width),
@@ -181,7 +196,8 @@ def page_layout(
 
 
 def on_page(chars: list[Char], width: float, height: float) -> list[Char]:
-    """Text placed beyond the page box (a spreadsheet's overflow) is not printed."""
+    """The chars whose centre lies on the page (width × height, PDF points): text placed
+    beyond the page box (a spreadsheet's overflow) is not printed."""
     return [
         c
         for c in chars

@@ -39,6 +39,9 @@ Edge = dict[str, Any]
 IDENTITY: Matrix = (1.0, 0.0, 0.0, 1.0, 0.0, 0.0)
 SUBPATH = re.compile(r"m[^m]+")
 _SEGMENT_OP = {raw.FPDF_SEGMENT_MOVETO: "m", raw.FPDF_SEGMENT_LINETO: "l"}
+FLAT = 1e-6  # a matrix coefficient this small is zero (text turned a quarter, no skew)
+ZERO_WIDTH = 1e-4  # points: a text object narrower has no glyph box (pdfium skips it)
+HAIRLINE = 0.01  # points: the stroke that gives such an object a width (never painted)
 
 
 def _mult(m: Matrix, n: Matrix) -> Matrix:
@@ -141,9 +144,9 @@ def _chars(textpage: pdfium.PdfTextPage, space: _Space) -> list[Char]:
         if not (a * d > 0 and b * c <= 0):  # pdfminer's LTChar.upright
             continue
         raw.FPDFText_GetLooseCharBox(tp, i, rect)  # across: origin to origin + advance
-        if abs(fm.a) < 1e-6:  # turned a quarter: the loose box is flat, the glyph's is not
+        if abs(fm.a) < FLAT:  # turned a quarter: the loose box is flat, the glyph's is not
             raw.FPDFText_GetCharBox(tp, i, left, right, bottom, top)
-            adv = (top.value - bottom.value) / fm.b if abs(fm.b) > 1e-6 else 0.0
+            adv = (top.value - bottom.value) / fm.b if abs(fm.b) > FLAT else 0.0
         else:
             adv = (rect.right - rect.left) / fm.a
         raw.FPDFText_GetCharOrigin(tp, i, ox, oy)
@@ -206,7 +209,7 @@ def _zero_width(obj: Any) -> bool:
     font that is neither embedded nor installed) on a single char gives it no width."""
     left, bottom, right, top = (ctypes.c_float() for _ in range(4))
     raw.FPDFPageObj_GetBounds(obj, left, bottom, right, top)
-    return abs(right.value - left.value) < 1e-4
+    return abs(right.value - left.value) < ZERO_WIDTH
 
 
 def _measurable(objs: list[Any]) -> None:
@@ -222,7 +225,7 @@ def _measurable(objs: list[Any]) -> None:
     m = raw.FS_MATRIX()
     for obj in objs:
         raw.FPDFTextObj_SetTextRenderMode(obj, raw.FPDF_TEXTRENDERMODE_STROKE)
-        raw.FPDFPageObj_SetStrokeWidth(obj, ctypes.c_float(0.01))
+        raw.FPDFPageObj_SetStrokeWidth(obj, ctypes.c_float(HAIRLINE))
         raw.FPDFPageObj_GetMatrix(obj, m)
         raw.FPDFPageObj_SetMatrix(obj, m)
 
@@ -366,6 +369,9 @@ def page_objects(page: pdfium.PdfPage, space: _Space) -> tuple[list[Edge], list[
 
 
 def read_page(page: pdfium.PdfPage, number: int, fallback: PlumberPages) -> PageLayout:
+    """One page (number 1-based) as a PageLayout in pdfplumber's coordinates. The chars come
+    from pdfminer (through fallback, counted in fallback.used) when a text object prints in a
+    font that is not embedded and has no width here (`_unsure`)."""
     space = _Space(page)
     edges, missing = page_objects(page, space)
     _measurable(missing)
@@ -421,6 +427,8 @@ def read_pages(path: Path) -> Iterator[PageLayout]:
 
 
 def can_open(path: Path) -> bool:
+    """Whether pdfium opens the file (False for what it rejects: damaged, encrypted, not a
+    PDF); the caller then reads it with pdfminer."""
     try:
         pdfium.PdfDocument(path).close()
     except pdfium.PdfiumError:
@@ -429,6 +437,7 @@ def can_open(path: Path) -> bool:
 
 
 def page_count(path: Path) -> int:
+    """Pages in the PDF. Raises pypdfium2.PdfiumError when pdfium cannot open it."""
     pdf = pdfium.PdfDocument(path)
     try:
         return len(pdf)

@@ -73,6 +73,7 @@ def plumber_edges(page: pdfplumber.page.Page) -> list[Edge]:
 
 
 def read_page(page: pdfplumber.page.Page) -> PageLayout:
+    """One pdfplumber page as a PageLayout: chars on the page, ruled grids from its edges."""
     number = page.page_number
     chars = on_page(plumber_chars(page), page.width, page.height)
     edges = plumber_edges(page)

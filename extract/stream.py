@@ -24,6 +24,66 @@ _NOTE = regex.compile(r"^(?:注|说明|备注)[:：0-9]")
 _CJK = regex.compile(r"^\p{Han}$")
 _LAYOUT_WORDS = {"栏次", "行次"}
 
+# Tolerances. "× height" is a fraction of a word's or line's box height, i.e. of its font
+# size; everything else is PDF points. What they were measured against: the seed's unruled
+# rendering (seed_stream.pdf, p. 7) sets body text in 9 pt (boxes 9.4 pt tall), rows 18 pt
+# apart (1.9 heights), a two-line heading half a line (5.5 pt, 0.6 height) off the one-line
+# headings beside it, code and name columns 8.5 pt apart, amount columns 11 pt. "seed: ..."
+# records what varying that one value does to the seed's 253 distinct facts (same = none
+# move); where the seed does not react, the value is the one the unruled reader was first
+# written with (commit f8f92c7) and nothing measured moves it.
+
+# Lines and words
+SAME_LINE = 0.3  # × height: middles closer are one line; half the 0.6 of a half-offset line
+#   (seed: same from 0.15 to 0.6)
+LETTER_SPACING = 1.6  # × height: a narrower gap beside a single CJK char is letter spacing
+#   (`合 计`), a wider one is the next column (seed: same 0.8-2.2; 3.2 moves 12 facts)
+LAYOUT_LINE_WORDS = 2  # words a 栏次 line may carry besides its column numbers (栏次, 项目)
+#   (seed: same 1-3)
+
+# Columns
+COLUMN_GAP = 3.0  # points: body words closer share a column, well under the 8.5 pt between
+#   the seed's code and name columns (seed: same 1-5; at 8, 66 facts lost, 28 gained)
+NUMBER_REACH = 1.5  # × height: a 栏次 number this near a column's text numbers that column
+#   (seed: same at 1.0; 0.5 moves 6 facts, 2.5 moves 19)
+EDGE_PAD = 2.0  # points: a column edge lies this far past its outermost text (right-aligned
+#   amounts end on it; seed: same 1-4, 0 moves 19 facts)
+OUTER_NUMBER_REACH = 20.0  # points: a 栏次 number this far outside the table's outer edge
+#   numbers its outer column (an empty outer column has only its number; seed: same 5-40)
+HEADING_INSIDE = 2.0  # points: a heading this far past a column interval still heads it
+#   (seed: same 0-5)
+SAME_HEADING_LINE = 2.0  # points: headings whose middles differ less share a line (seed:
+#   same 0.5-5)
+LANE_MARGIN = 0.5  # points: an interval split at a clear lane ends this far either side
+#   (seed: same 0-2)
+MIN_SHARE = 0.25  # of the word or the column, the narrower: a heading over this much of a
+#   column heads it (seed: same 0.4-0.6; 0.1 moves 8 facts)
+MIN_WIDTH = 1.0  # points: the least width a word counts with for MIN_SHARE (seed: same)
+
+# Headings
+WRAP_CENTRE = 0.5  # × height: the lines of one wrapped heading share a centre this closely
+#   (seed: same 0.2-1.0)
+WRAP_GAP = 0.6  # × height: a wrapped heading's next line starts less than this below it
+#   (seed: same 0.3-1.2)
+STACK_OVERLAP = 1.0  # points: a heading box may reach this far into the box stacked above or
+#   below it and still count as above or below (seed: same 0-3)
+CHILD_LEVEL = 0.5  # × height: a heading below a parent this much higher than the parent's
+#   children is a sibling spanning both levels, not a child (seed: same 0-1)
+CENTRE_SLACK = 1.5  # points: spans whose centres lie within this of the best-centred one are
+#   equally centred, and the widest wins (seed: same at 5; 0 moves 21 facts, 0.5 moves 19)
+
+# Rows and the table's end
+WRAP_REACH = 1.6  # × line height: a label line this near a row's anchor line wraps with it;
+#   under one row pitch (1.9) (seed: same 1.2-2.5; 0.8 moves 25 facts)
+PROSE_WIDTH = 0.45  # × region width: a word wider than this and no number is prose
+#   (seed: same 0.3-0.6)
+PROSE_GAP = 3  # × line height: text after a wider gap, once rows have begun, is prose
+#   (seed: same 1.5-5)
+LARGER_FONT = 1.2  # × median body height: text set larger after the rows is the heading of
+#   what follows (seed: same 1.05-1.1; at 1.5, 28 facts lost, 35 gained)
+BOTTOM_PAD = 1.0  # points: the last row boundary lies this far below the last text (seed:
+#   same 0-5)
+
 
 @dataclass(slots=True)
 class _Line(WordBounds):
@@ -35,7 +95,7 @@ def _lines(words: Sequence[Word]) -> list[_Line]:
     half-offset lines of wrapped cells)."""
     lines: list[_Line] = []
     for w in sorted(words, key=lambda w: (w.y_mid, w.x0)):
-        if lines and abs(w.y_mid - lines[-1].y_mid) < 0.3 * (w.bottom - w.top):
+        if lines and abs(w.y_mid - lines[-1].y_mid) < SAME_LINE * (w.bottom - w.top):
             lines[-1].words.append(w)
         else:
             lines.append(_Line([w]))
@@ -55,7 +115,7 @@ def _join_letter_spacing(line: _Line) -> _Line:
             and (_CJK.match(w.text) or _CJK.match(prev.text[-1]))
             and (len(w.text) == 1 or len(prev.text) == 1)
             and not _NUMBER.match(w.text)
-            and w.x0 - prev.x1 < 1.6 * size
+            and w.x0 - prev.x1 < LETTER_SPACING * size
         ):
             out[-1] = Word(
                 prev.text + w.text, prev.x0, min(prev.top, w.top), w.x1, max(prev.bottom, w.bottom)
@@ -85,7 +145,7 @@ def _is_layout_line(line: _Line) -> bool:
     nums = [t for t in texts if t.isdigit()]
     return (
         any(t in _LAYOUT_WORDS for t in texts)
-        and len(nums) + 2 >= len(texts)
+        and len(nums) + LAYOUT_LINE_WORDS >= len(texts)
         or (
             len(nums) >= 2
             and len(nums) == len(texts)
@@ -115,9 +175,9 @@ def _column_bounds(
     """
     if hint is not None:
         return list(hint.xs)
-    cols = _split_by_headings(_intervals(body, min_gap=3.0), body, header)
+    cols = _split_by_headings(_intervals(body, min_gap=COLUMN_GAP), body, header)
     for w in numbers:
-        slack = 1.5 * (w.bottom - w.top)
+        slack = NUMBER_REACH * (w.bottom - w.top)
         near = [c for c in cols if w.x0 - slack < c[1] and w.x1 + slack > c[0]]
         if len(near) == 1:
             near[0][0], near[0][1] = min(near[0][0], w.x0), max(near[0][1], w.x1)
@@ -128,15 +188,16 @@ def _column_bounds(
             _over_columns(o, cols) for o in header if _wraps_with(w, o)
         ):
             cols.append([w.x0, w.x1])
+    # only overlapping intervals merge: the columns found so far are kept apart
     cols = _intervals([Word("", c[0], 0, c[1], 0) for c in cols], min_gap=0.0)
     edges = [_edges(c, body, numbers) for c in cols]
-    bounds = [edges[0][0] if edges[0][0] is not None else cols[0][0] - 2]
+    bounds = [edges[0][0] if edges[0][0] is not None else cols[0][0] - EDGE_PAD]
     for (a, b), (ea, eb) in zip(
         zip(cols, cols[1:], strict=False), zip(edges, edges[1:], strict=False), strict=True
     ):
         known = [e for e in (ea[1], eb[0]) if e is not None]
         bounds.append(sum(known) / len(known) if known else (a[1] + b[0]) / 2)
-    bounds.append(edges[-1][1] if edges[-1][1] is not None else cols[-1][1] + 2)
+    bounds.append(edges[-1][1] if edges[-1][1] is not None else cols[-1][1] + EDGE_PAD)
     return _mirror_outer_columns(bounds, numbers)
 
 
@@ -149,16 +210,20 @@ def _wraps_with(w: Word, other: Word) -> bool:
     centred heading's short last line may lie outside a right-aligned column's amounts)."""
     size = w.bottom - w.top
     gap = max(w.top - other.bottom, other.top - w.bottom)
-    return other is not w and abs(w.x_mid - other.x_mid) < 0.5 * size and -1 < gap < 0.6 * size
+    return other is not w and (
+        other is not w
+        and abs(w.x_mid - other.x_mid) < WRAP_CENTRE * size
+        and -STACK_OVERLAP < gap < WRAP_GAP * size
+    )
 
 
 def _mirror_outer_columns(bounds: list[float], numbers: Sequence[Word]) -> list[float]:
     """An outer column known only by its centred number extends as far past the centre as
     its inner edge lies before it (empty columns have no text to measure)."""
     for w in numbers:
-        if bounds[-2] <= w.x_mid <= bounds[-1] + 20:
+        if bounds[-2] <= w.x_mid <= bounds[-1] + OUTER_NUMBER_REACH:
             bounds[-1] = max(bounds[-1], 2 * w.x_mid - bounds[-2])
-        if bounds[0] - 20 <= w.x_mid <= bounds[1]:
+        if bounds[0] - OUTER_NUMBER_REACH <= w.x_mid <= bounds[1]:
             bounds[0] = min(bounds[0], 2 * w.x_mid - bounds[1])
     return bounds
 
@@ -171,18 +236,20 @@ def _split_by_headings(
     heads = sorted(header, key=lambda w: w.x0)
     out: list[list[float]] = []
     for col in cols:
-        inside = [h for h in heads if col[0] - 2 <= h.x0 and h.x1 <= col[1] + 2]
+        inside = [
+            h for h in heads if col[0] - HEADING_INSIDE <= h.x0 and h.x1 <= col[1] + HEADING_INSIDE
+        ]
         cuts = []
         for left, right in zip(inside, inside[1:], strict=False):
-            if abs(left.y_mid - right.y_mid) > 2 or right.x0 <= left.x1:
+            if abs(left.y_mid - right.y_mid) > SAME_HEADING_LINE or right.x0 <= left.x1:
                 continue
             lane = _clear_lane(body, left.x1, right.x0)
             if lane is not None:
                 cuts.append(lane)
         start = col[0]
         for cut in cuts:
-            out.append([start, cut - 0.5])
-            start = cut + 0.5
+            out.append([start, cut - LANE_MARGIN])
+            start = cut + LANE_MARGIN
         out.append([start, col[1]])
     return out
 
@@ -210,7 +277,7 @@ def _edges(
     right = max((w.x1 for w in body if col[0] <= w.x_mid <= col[1]), default=None)
     if centre is None or right is None or right <= centre:
         return None, None
-    right += 2
+    right += EDGE_PAD
     return 2 * centre - right, right
 
 
@@ -223,12 +290,12 @@ def _column_of(bounds: Sequence[float], x: float) -> int:
 
 def _covered_columns(bounds: Sequence[float], w: Word) -> range:
     """The columns a word stands over: those holding a quarter of the word or of the column."""
-    width = max(w.x1 - w.x0, 1.0)
+    width = max(w.x1 - w.x0, MIN_WIDTH)
     cols = [
         c
         for c in range(len(bounds) - 1)
         if min(w.x1, bounds[c + 1]) - max(w.x0, bounds[c])
-        >= 0.25 * min(width, bounds[c + 1] - bounds[c])
+        >= MIN_SHARE * min(width, bounds[c + 1] - bounds[c])
     ]
     if not cols:
         cols = [_column_of(bounds, w.x_mid)]
@@ -251,7 +318,7 @@ def _header_cells(words: Sequence[Word], bounds: Sequence[float]) -> list[_Heade
         cols = _covered_columns(bounds, w)
         size = w.bottom - w.top
         for cell in cells:  # wrapped text continues the cell right above it
-            if cell.cols == cols and 0 <= w.top - cell.bottom < 0.6 * size:
+            if cell.cols == cols and 0 <= w.top - cell.bottom < WRAP_GAP * size:
                 cell.words.append(w)
                 break
         else:
@@ -264,11 +331,15 @@ def _header_cells(words: Sequence[Word], bounds: Sequence[float]) -> list[_Heade
 
 
 def _has_cell_below(cells: Sequence[_HeaderCell], cell: _HeaderCell, col: int) -> bool:
-    return any(o is not cell and col in o.cols and o.top >= cell.bottom - 1 for o in cells)
+    return any(
+        o is not cell and col in o.cols and o.top >= cell.bottom - STACK_OVERLAP for o in cells
+    )
 
 
 def _nearest_below(cells: Sequence[_HeaderCell], cell: _HeaderCell, col: int) -> _HeaderCell | None:
-    below = [o for o in cells if o is not cell and col in o.cols and o.top >= cell.bottom - 1]
+    below = [
+        o for o in cells if o is not cell and col in o.cols and o.top >= cell.bottom - STACK_OVERLAP
+    ]
     return min(below, key=lambda o: o.top, default=None)
 
 
@@ -283,14 +354,14 @@ def _free_at(cells: Sequence[_HeaderCell], cell: _HeaderCell, col: int, children
     the parent's children: a sibling heading spanning both levels is centred higher."""
     beside = any(col in o.cols and o.top < cell.bottom and o.bottom > cell.top for o in cells)
     below = _nearest_below(cells, cell, col)
-    return not beside and below is not None and below.y_mid >= children - 0.5 * cell.size
+    return not beside and below is not None and below.y_mid >= children - CHILD_LEVEL * cell.size
 
 
 def _parent_limits(cells: Sequence[_HeaderCell], cell: _HeaderCell, n_cols: int) -> tuple[int, int]:
     """The columns a heading may span: those of every heading printed above it."""
     lo, hi = 0, n_cols - 1
     for o in cells:
-        if o is not cell and o.bottom <= cell.top + 1 and set(o.cols) & set(cell.cols):
+        if o is not cell and o.bottom <= cell.top + STACK_OVERLAP and set(o.cols) & set(cell.cols):
             lo, hi = max(lo, o.cols[0]), min(hi, o.cols[-1])
     return lo, hi
 
@@ -315,7 +386,7 @@ def _centred_span(
         for b in range(last, hi + 1)
     ]
     best = min(off for off, _, _ in spans)
-    _, a, b = max((b - a, a, b) for off, a, b in spans if off <= best + 1.5)
+    _, a, b = max((b - a, a, b) for off, a, b in spans if off <= best + CENTRE_SLACK)
     return range(a, b + 1)
 
 
@@ -326,14 +397,16 @@ def _header_rows(cells: Sequence[_HeaderCell]) -> list[tuple[_HeaderCell, int, i
         above = {
             o.top
             for o in cells
-            if o is not cell and set(o.cols) & set(cell.cols) and o.bottom <= cell.top + 1
+            if o is not cell
+            and set(o.cols) & set(cell.cols)
+            and o.bottom <= cell.top + STACK_OVERLAP
         }
         levels.append(len(above))
     depth = max(levels, default=-1) + 1
     out = []
     for cell, level in zip(cells, levels, strict=True):
         below = any(
-            o is not cell and set(o.cols) & set(cell.cols) and o.top >= cell.bottom - 1
+            o is not cell and set(o.cols) & set(cell.cols) and o.top >= cell.bottom - STACK_OVERLAP
             for o in cells
         )
         out.append((cell, level, 1 if below else depth - level))
@@ -368,7 +441,7 @@ def _attach_fragments(lines: list[_Line]) -> list[list[_Line]]:
             continue
         nearest = min(anchors, key=lambda a: abs(lines[a].y_mid - line.y_mid))
         gap = abs(lines[nearest].y_mid - line.y_mid)
-        if gap <= 1.6 * max(line.height, lines[nearest].height):
+        if gap <= WRAP_REACH * max(line.height, lines[nearest].height):
             rows[nearest].append(line)
         else:
             rows[i] = [line]
@@ -388,12 +461,12 @@ def _table_lines(lines: list[_Line], width: float) -> list[_Line]:
     for line in lines:
         widest = max(w.x1 - w.x0 for w in line.words)
         has_number = any(_is_number(w.text) for w in line.words)
-        if widest > 0.45 * width and not has_number:
+        if widest > PROSE_WIDTH * width and not has_number:
             break
         if body_sizes and not has_number:
-            if line.top - out[-1].bottom > 3 * line.height:
+            if line.top - out[-1].bottom > PROSE_GAP * line.height:
                 break
-            if _font_size(line) > 1.2 * sorted(body_sizes)[len(body_sizes) // 2]:
+            if _font_size(line) > LARGER_FONT * sorted(body_sizes)[len(body_sizes) // 2]:
                 break
         if _is_data_line(line):
             body_sizes.append(_font_size(line))
@@ -409,7 +482,7 @@ def _pull_up_fragments(lines: Sequence[_Line], first_data: int) -> int:
         line, below, above = lines[i - 1], lines[i], lines[i - 2]
         if (
             below.y_mid - line.y_mid < line.y_mid - above.y_mid
-            and below.y_mid - line.y_mid < 1.6 * line.height
+            and below.y_mid - line.y_mid < WRAP_REACH * line.height
         ):
             i -= 1
         else:
@@ -422,7 +495,11 @@ def infer_grid(
 ) -> Grid | None:
     """A grid from the words of a region, or None when the region holds no table.
 
-    hint: the grid of the page before, when this region may continue it without a header.
+    words: the page's words; region: (x0, top, x1, bottom) in PDF points, top-left origin;
+    only words whose centre lies inside count. hint: the grid of the page before, when this
+    region may continue it without a header: its column boundaries are kept and every line
+    is a body line. The grid has ruled=False, header cells first (merged parents spanning
+    the columns they are centred on), then the 栏次 line, then one row per anchor line.
     """
     x0, top, x1, bottom = region
     inside = [w for w in words if x0 <= w.x_mid <= x1 and top <= w.y_mid <= bottom]
@@ -500,5 +577,5 @@ def infer_grid(
         ys.append(row_top)
         bottom_of_table = row_bottom
         row += 1
-    ys.append(max(bottom_of_table, ys[-1] if ys else top) + 1)
+    ys.append(max(bottom_of_table, ys[-1] if ys else top) + BOTTOM_PAD)
     return Grid(page=page_number, xs=list(bounds), ys=ys, cells=cells, ruled=False)

@@ -239,7 +239,7 @@ class ColumnMeaning:
     concepts: Concepts
 
 
-def _meaning(
+def column_meaning(
     path: tuple[str, ...],
     siblings: list[tuple[str, ...]],
     spec: TableSpec,
@@ -281,7 +281,7 @@ def layout_of(
         side = [g for g in groups if g.section == group.section] if spec.two_sided else groups
         for c in group.amount_cols:
             siblings = [path(d) for g in side for d in g.amount_cols if d != c]
-            names[c] = _meaning(path(c), siblings, spec, single, year, doc_kind)
+            names[c] = column_meaning(path(c), siblings, spec, single, year, doc_kind)
     for group in groups:
         single = bool(spec.single_amount) and len(group.amount_cols) == 1
         side = [g for g in groups if g.section == group.section] if spec.two_sided else groups
@@ -290,7 +290,7 @@ def layout_of(
             if any(names[d] == names[c] for d in others):
                 # two columns read the same: a printed year flow tells one from the other
                 siblings = [path(d) for d in others]
-                names[c] = _meaning(path(c), siblings, spec, single, year, doc_kind, True)
+                names[c] = column_meaning(path(c), siblings, spec, single, year, doc_kind, True)
     return Layout(grid.n_cols, groups, names, header_rows)
 
 

@@ -42,6 +42,8 @@ def parse_amount(text: str | None) -> Decimal | None:
 
 
 def to_yuan(value: Decimal, unit: str | None) -> Decimal | None:
+    """value printed in unit (元, 千元, 万元, 亿元) in 元, rounded half-even to the cent
+    (Decimal context); None for any other unit or none (`12.345` 万元 → 123450.00)."""
     factor = _UNIT_FACTORS.get(unit or "")
     if factor is None:
         return None

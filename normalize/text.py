@@ -25,6 +25,7 @@ def squash(text: str) -> str:
 
 
 def strip_ordinal(label: str) -> str:
+    """The label without its leading ordinal (`一、`, `(一)`, `1.`, `①`); `1.5` is kept."""
     return _ORDINAL.sub("", label, count=1)
 
 

@@ -100,6 +100,9 @@ def _cmd_status(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """The command line (argv, default sys.argv[1:]). Returns the exit code: 0 done, 1 some
+    document failed, 2 a missing input or a broken knowledge file; bad arguments exit with 2
+    (argparse's SystemExit)."""
     parser = argparse.ArgumentParser(prog="budgetpdf", description=__doc__)
     parser.add_argument("--version", action="version", version=__version__)
     sub = parser.add_subparsers(dest="command", required=True)

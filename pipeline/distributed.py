@@ -94,7 +94,9 @@ def _reset_pool(broken: ProcessPoolExecutor | None = None) -> None:
 
 
 def process_on_worker(path: Path, limits: Limits) -> DocumentResult:
-    """The task each Dask worker runs: `process_bounded` in a child process."""
+    """The task each Dask worker runs: `process_bounded` in a child process; a child that
+    dies becomes a failed documents row. Raises RuntimeError on a daemonic worker (it may not
+    start children)."""
     if multiprocessing.current_process().daemon:
         raise RuntimeError(
             "this Dask worker is daemonic and cannot start the child process a document is "

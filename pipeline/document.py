@@ -222,7 +222,7 @@ def _fill(result: DocumentResult, reader: DocumentReader) -> None:
     )
     found = {seg.spec.id for seg, _ in frames}
     result.checks = run_checks(doc_id, result.facts, reader.lines, reader.listed, found)
-    doc["checks_failed"] = sum(1 for c in result.checks if not c["passed"])
+    doc["checks_failed"] = sum(1 for c in result.checks if c["passed"] is False)
     if doc["tables_found"] == 0:
         doc.update(status="skipped", error="no budget or final-account tables found in the text")
     elif reader.blank_pages or reader.unmapped_glyphs:

@@ -20,6 +20,9 @@ from budgetpdf.pipeline.document import document_row, file_identity, process_doc
 
 @dataclass(frozen=True, slots=True)
 class Limits:
+    """Per document: wall-clock seconds, and address space in MB (enforced in worker
+    processes only, i.e. with jobs > 1)."""
+
     seconds: int = 300
     memory_mb: int = 2048
 
@@ -33,8 +36,9 @@ def _on_alarm(signum: int, frame: object) -> None:
 
 
 def process_bounded(path: Path, limits: Limits) -> DocumentResult:
-    """process_document under a wall-clock alarm and an address-space cap: a pathological
-    PDF becomes a failed row instead of a hung night."""
+    """process_document under a wall-clock alarm (SIGALRM: main thread only) and the
+    address-space cap set on this process: a pathological PDF becomes a failed documents row
+    instead of a hung night."""
     previous = signal.signal(signal.SIGALRM, _on_alarm)
     signal.alarm(limits.seconds)
     try:
@@ -96,6 +100,9 @@ def _results(paths: Sequence[Path], jobs: int, limits: Limits) -> Iterator[Docum
 
 @dataclass(slots=True)
 class RunSummary:
+    """Counts of a run: documents processed and by status, those skipped as unchanged, and
+    the facts and failed checks written."""
+
     processed: int = 0
     skipped_unchanged: int = 0
     ok: int = 0
@@ -106,6 +113,7 @@ class RunSummary:
     checks_failed: int = 0
 
     def line(self) -> str:
+        """The counts as the one line the command prints."""
         return (
             f"{self.processed} processed ({self.ok} ok, {self.partial} partial, "
             f"{self.skipped} skipped, {self.failed} failed), {self.skipped_unchanged} unchanged; "
@@ -121,6 +129,10 @@ def run(
     limits: Limits = Limits(),
     progress: bool = False,
 ) -> RunSummary:
+    """Process the PDFs in paths (files, or folders searched recursively) into out, then
+    compact it. A file whose SHA-256 this version already committed is skipped unless force;
+    jobs > 1 uses that many worker processes. A document that fails, times out or runs out of
+    memory becomes a failed documents row; nothing is raised for it."""
     todo, summary = _plan(paths, out, force)
     bar = _progress(len(todo), progress)
     for result in _results(todo, jobs, limits):

@@ -17,7 +17,7 @@ from typing import Any, Literal
 
 import regex
 from budgetpdf.normalize.text import squash
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 SCHEMAS = Path(__file__).resolve().parent
 
@@ -193,12 +193,29 @@ class _ConceptsFile(_Strict):
     grand_total: _GrandTotal
 
 
+CONCEPT_DIMENSIONS = ("measure", "flow", "fund", "spending", "expense_item")
+Dimension = Literal["measure", "flow", "fund", "spending", "expense_item"]
+
+
 class _Term(_Strict):
+    """One cell: by canonical `column` (1.0) and/or by concepts (1.1 facts columns)."""
+
     table: str
-    column: str
+    column: str | None = None
     section: str | None = None
     item: str | None = None
     optional: bool = False
+    measure: str | None = None
+    flow: str | None = None
+    fund: str | None = None
+    spending: str | None = None
+    expense_item: str | None = None
+
+    @model_validator(mode="after")
+    def _selects_a_column(self) -> _Term:
+        if self.column is None and not any(getattr(self, d) for d in CONCEPT_DIMENSIONS):
+            raise ValueError("a term needs `column` or a concept (measure, fund, spending …)")
+        return self
 
 
 class _Rule(_Strict):
@@ -207,9 +224,26 @@ class _Rule(_Strict):
 
 
 class _RowSum(_Rule):
+    """Without `by`: `total` and `parts` are column names. With `by`: they are values of that
+    concept dimension, `measure` restricts the columns to one figure, and `required` lists the
+    parts the table must print for the sum to be evaluable; `others` are values of the
+    dimension that are neither (known, not summed), read by name where 1.0 gave no id."""
+
     table: str
     total: str
     parts: list[str] = Field(min_length=1)
+    by: Dimension | None = None
+    measure: str | None = None
+    required: list[str] = []
+    others: list[str] = []
+
+    @model_validator(mode="after")
+    def _required_are_parts(self) -> _RowSum:
+        if self.by is None and (self.required or self.measure):
+            raise ValueError("`required` and `measure` need `by` (a concept dimension)")
+        if not set(self.required) <= set(self.parts):
+            raise ValueError("every `required` entry must be one of `parts`")
+        return self
 
 
 class _Hierarchy(_Rule):
@@ -245,6 +279,7 @@ class _Listed(_Rule):
 
 
 class _ChecksFile(_Strict):
+    not_additive: list[str] = []
     row_sum: list[_RowSum] = []
     hierarchy: list[_Hierarchy] = []
     column_sum: list[_ColumnSum] = []
@@ -390,9 +425,10 @@ def concept_ids() -> dict[str, dict[str, str]]:
 
 
 @cache
-def check_rules() -> dict[str, list[dict[str, Any]]]:
+def check_rules() -> dict[str, Any]:
     """The checks of schemas/checks.toml by kind, each rule a plain dict (absent optional
-    keys filled with their defaults). Raises KnowledgeError."""
+    keys filled with their defaults), plus `not_additive` (measures no sum holds for).
+    Raises KnowledgeError."""
     data: _ChecksFile = _load("checks.toml", _ChecksFile)
     return data.model_dump()
 

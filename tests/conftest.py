@@ -1,22 +1,54 @@
-"""Shared fixtures: the reference corpus lives outside the project, in ../shared."""
+"""Shared fixtures. The reference corpus lives outside the project, in ../shared (or where
+BUDGETPDF_SHARED points; point it at a missing folder to see what a bare clone runs). The
+repository's own sample, data/raw/sample_final_account.pdf, needs nothing outside it.
+
+Every document the tests read end to end is processed once per test run: the session
+fixtures below hold its result, and `sample_run` one output folder of a run over several
+distinct copies of the sample, which the tests that only read outputs share.
+"""
 
 from __future__ import annotations
 
+import os
+import shutil
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-SHARED = ROOT.parent / "shared"
+SHARED = Path(os.environ.get("BUDGETPDF_SHARED") or ROOT.parent / "shared")
 SEED = SHARED / "corpus" / "seed"
 REAL = SHARED / "corpus" / "real"
 CATALOG = SHARED / "corpus" / "CATALOG.csv"
+SAMPLE = ROOT / "data" / "raw" / "sample_final_account.pdf"
 
 
 def need(path: Path) -> Path:
+    """The path, or skip the test when the reference data is not present."""
     if not path.exists():
         pytest.skip(f"reference data not present: {path}")
     return path
+
+
+def sample_copies(folder: Path, n: int) -> list[Path]:
+    """n copies of the sample that differ in their bytes (a comment after %%EOF, which PDF
+    readers ignore), so each is its own document (doc_id is a hash of the bytes)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    data = SAMPLE.read_bytes()
+    paths = []
+    for i in range(n):
+        path = folder / f"sample_{i}.pdf"
+        path.write_bytes(data + f"\n% copy {i}\n".encode())
+        paths.append(path)
+    return paths
+
+
+@pytest.fixture(scope="session")
+def sample():
+    """The bundled sample's DocumentResult."""
+    from budgetpdf.pipeline.document import process_document
+
+    return process_document(SAMPLE)
 
 
 @pytest.fixture(scope="session")
@@ -31,3 +63,67 @@ def seed_stream():
     from budgetpdf.pipeline.document import process_document
 
     return process_document(need(SEED / "seed_stream.pdf"))
+
+
+@pytest.fixture(scope="session")
+def corpus(tmp_path_factory):
+    """corpus(name) or corpus(name, first, last): the DocumentResult of a PDF of
+    ../shared/corpus/real (through the default backend), or of its pages first..last (1-based)
+    copied into a PDF of their own — for a test about a few pages of a long document. Each
+    is processed once per test run."""
+    from budgetpdf.pipeline.document import process_document
+
+    cache: dict[tuple, object] = {}
+    folder = tmp_path_factory.mktemp("pages")
+
+    def get(name: str, first: int | None = None, last: int | None = None):
+        key = (name, first, last)
+        if key not in cache:
+            path = need(REAL / name)
+            if first is not None:
+                path = _pages(path, first, last or first, folder)
+            saved = os.environ.pop("BUDGETPDF_BACKEND", None)
+            try:
+                cache[key] = process_document(path)
+            finally:
+                if saved is not None:
+                    os.environ["BUDGETPDF_BACKEND"] = saved
+        return cache[key]
+
+    return get
+
+
+def _pages(path: Path, first: int, last: int, folder: Path) -> Path:
+    """Pages first..last of a PDF, as printed (MediaBox, fonts and rules copied as they are)."""
+    from pypdf import PdfReader, PdfWriter
+
+    writer = PdfWriter()
+    for page in PdfReader(path).pages[first - 1 : last]:
+        writer.add_page(page)
+    out = folder / f"{path.stem}_p{first}-{last}.pdf"
+    writer.write(out)
+    return out
+
+
+@pytest.fixture(scope="session")
+def sample_inputs(tmp_path_factory) -> list[Path]:
+    """Three distinct copies of the sample: enough documents for kill, rerun and parallel
+    tests, in about a second each."""
+    return sample_copies(tmp_path_factory.mktemp("inputs"), 3)
+
+
+@pytest.fixture(scope="session")
+def sample_run(sample_inputs, tmp_path_factory) -> Path:
+    """The output folder of one serial run over `sample_inputs`. Read it; a test that writes
+    to an output folder copies it first (`fresh_copy`)."""
+    from budgetpdf.pipeline.runner import run
+
+    out = tmp_path_factory.mktemp("sample_run")
+    run(sample_inputs, out)
+    return out
+
+
+def fresh_copy(out: Path, to: Path) -> Path:
+    """A writable copy of an output folder."""
+    shutil.copytree(out, to)
+    return to

@@ -1,5 +1,8 @@
 """The distributed backend (Dask) writes what the local runner writes, on a real local
-cluster of two workers, and leaves no process behind."""
+cluster of two workers, and leaves no process behind.
+
+Marked `slow` (a cluster's start and stop take most of a minute on two cores): run with
+`.venv/bin/python -m pytest -m slow`."""
 
 from __future__ import annotations
 
@@ -9,26 +12,24 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 from budgetpdf.pipeline.runner import run
-from conftest import ROOT, SEED, need
 
+pytestmark = pytest.mark.slow
 pytest.importorskip("distributed")
 psutil = pytest.importorskip("psutil")
 
 from budgetpdf.pipeline.distributed import run_distributed  # noqa: E402
 
-SAMPLE = ROOT / "data" / "raw" / "sample_final_account.pdf"
+
+# Three distinct copies of the bundled sample and their local run, shared with the other
+# tests of the session (conftest).
+@pytest.fixture
+def inputs(sample_inputs) -> list[Path]:
+    return sample_inputs
 
 
-@pytest.fixture(scope="module")
-def inputs() -> list[Path]:
-    return [need(SEED / "seed_lattice.pdf"), need(SEED / "seed_stream.pdf"), SAMPLE]
-
-
-@pytest.fixture(scope="module")
-def local_run(inputs, tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("local")
-    run(inputs, out)
-    return out
+@pytest.fixture
+def local_run(sample_run) -> Path:
+    return sample_run
 
 
 def _assert_same_outputs(got: Path, want: Path) -> None:

@@ -1,5 +1,6 @@
-"""What a run writes: the contract tables, readable by DuckDB, pandas and Excel, and a
-second run over the same input skips it and changes no byte."""
+"""What a run writes: the contract tables, readable by DuckDB, pandas and Excel; a second
+run over the same input skips it and changes no byte; `--force` reprocesses it to the same
+facts. Runs on the bundled sample, so a clone without ../shared tests it too."""
 
 from __future__ import annotations
 
@@ -7,9 +8,10 @@ import hashlib
 
 import duckdb
 import pandas as pd
+import pyarrow.parquet as pq
 import pytest
 from budgetpdf.pipeline.cli import main
-from conftest import SEED, need
+from conftest import SAMPLE
 
 CONTRACT_FACTS = [
     "doc_id",
@@ -36,8 +38,12 @@ CONTRACT_FACTS = [
 @pytest.fixture(scope="module")
 def out(tmp_path_factory):
     folder = tmp_path_factory.mktemp("out")
-    assert main(["run", str(need(SEED / "seed_lattice.pdf")), "--out", str(folder)]) == 0
+    assert main(["run", str(SAMPLE), "--out", str(folder)]) == 0
     return folder
+
+
+def _sha(path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def test_four_tables_in_both_formats(out):
@@ -55,29 +61,41 @@ def test_duckdb_reads_typed_amounts(out):
     total = con.sql(
         f"select amount_yuan from '{out}/facts.parquet' "
         "where table_id='income_expenditure_summary' and section='收入' and item_name='总计'"
-    ).fetchall()[0][0]
-    assert str(total) == "41845000.00"
+    ).fetchall()
+    assert [str(t[0]) for t in total] == ["17592400.00"]  # 公开01表: 总计 1,759.24 万元
 
 
 def test_pandas_reads_csv(out):
     facts = pd.read_csv(out / "facts.csv", encoding="utf-8-sig", dtype=str)
     row = facts[(facts.table_id == "income") & (facts.item_code == "2240401")]
-    assert row.set_index("column_name").loc["本年收入合计", "value"] == "843.97"
+    assert row.set_index("column_name").loc["本年收入合计", "value"] == "1246.86"
 
 
-def test_second_run_skips_and_keeps_bytes(out):
-    before = hashlib.sha256((out / "facts.parquet").read_bytes()).hexdigest()
-    assert main(["run", str(SEED / "seed_lattice.pdf"), "--out", str(out)]) == 0
-    assert hashlib.sha256((out / "facts.parquet").read_bytes()).hexdigest() == before
+def _log(out) -> list[str]:
+    return (out / "log.jsonl").read_text(encoding="utf-8").splitlines()
 
 
-def test_forced_rerun_gives_identical_facts(out, tmp_path):
-    before = (out / "facts.csv").read_bytes()
-    assert main(["run", str(SEED / "seed_lattice.pdf"), "--out", str(tmp_path)]) == 0
-    assert (tmp_path / "facts.csv").read_bytes() == before
+def test_second_run_skips_and_keeps_bytes(out, capsys):
+    before, logged = _sha(out / "facts.parquet"), _log(out)
+    capsys.readouterr()
+    assert main(["run", str(SAMPLE), "--out", str(out)]) == 0
+    assert "0 processed" in capsys.readouterr().out and _log(out) == logged
+    assert _sha(out / "facts.parquet") == before
+
+
+def test_forced_rerun_reprocesses_to_identical_facts(out, capsys):
+    before, logged = (out / "facts.csv").read_bytes(), _log(out)
+    capsys.readouterr()
+    assert main(["run", str(SAMPLE), "--out", str(out), "--force"]) == 0
+    assert "1 processed" in capsys.readouterr().out  # done again, not skipped as unchanged
+    assert len(_log(out)) == len(logged) + 1
+    assert len(pq.read_table(out / "documents.parquet")) == 1  # replaced, not appended
+    assert (out / "facts.csv").read_bytes() == before
 
 
 def test_checks_command_prints_failures(out, capsys):
     assert main(["checks", str(out)]) == 0
     printed = capsys.readouterr().out
-    assert "project_overview_total" in printed and "5 failed checks" in printed
+    assert "three_public_vehicles_final" in printed
+    assert "expected 14.34, actual 14.35" in printed
+    assert "1 failed checks in 1 of 1 documents" in printed

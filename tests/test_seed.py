@@ -70,7 +70,7 @@ def test_failed_checks_are_the_known_source_errors(seed_lattice):
     failed = sorted(
         (c["check_id"], str(c["expected"]), str(c["actual"]))
         for c in seed_lattice.checks
-        if not c["passed"]
+        if c["passed"] is False
     )
     assert failed == [
         ("project_overview_balance", "313.04", "315.04"),
