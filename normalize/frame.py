@@ -7,7 +7,6 @@ one code–label–amounts block, of which two-sided and side-by-side tables pri
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -23,16 +22,18 @@ from budgetpdf.normalize.codes import (
     is_code,
     split_leading_code,
 )
+from budgetpdf.normalize.concepts import (
+    Concepts,
+    concept_column_id,
+    name_column,
+    own_measure,
+    read_concepts,
+)
 from budgetpdf.normalize.numbers import parse_amount
 from budgetpdf.normalize.text import item_name, join_wrapped, squash
-from budgetpdf.schemas.knowledge import OTHER, TableSpec, column_ids, context, header_vocabulary
+from budgetpdf.schemas.knowledge import OTHER, TableSpec, context, header_vocabulary
 
-_YEAR_PREFIX = regex.compile(r"^(\d{4})年度?(?=.)")
-_SUBTOTAL = {"小计", "合计"}
-TOTAL, GRAND_TOTAL = "合计", "总计"
-_OF_WHICH = "其中:"
 _FILLER = regex.compile(r"^[*＊]+$")  # `** ** 1 2 3`: stars mark a 栏次 row's label columns
-_BRACKETS = regex.compile(r"[()]")
 _CODE_HEADINGS = ("编码", "代码", "编号")
 
 
@@ -60,7 +61,7 @@ class Layout:
 
     n_cols: int
     groups: list[Group]
-    names: dict[int, str]
+    names: dict[int, ColumnMeaning]
     header_rows: int
 
 
@@ -76,6 +77,7 @@ class Record:
     column_id: str
     value: Decimal
     page: int
+    concepts: Concepts
 
 
 @dataclass(slots=True)
@@ -228,101 +230,68 @@ def _groups(grid: Grid, columns: list[Column], spec: TableSpec) -> list[Group]:
     return groups
 
 
-def _alias(component: str, year: int | None) -> str:
-    """The contract's wording of a header component. A year prefix goes when it is the
-    document's own year (2026年预算数 → 预算数); another year's figures keep it (2025年预算数)."""
-    m = _YEAR_PREFIX.match(component)
-    if m and (year is None or int(m.group(1)) == year):
-        component = component[m.end() :]
-    component = regex.sub(r"[“”„‟″]", '"', component)
-    return header_vocabulary().aliases.get(component, component)
+@dataclass(frozen=True, slots=True)
+class ColumnMeaning:
+    """What an amount column is: its contract name, its id and its concepts (contract 1.1)."""
+
+    name: str
+    id: str
+    concepts: Concepts
 
 
-def _candidates(path: tuple[str, ...]) -> list[tuple[str, ...]]:
-    """Ways of reading a header path, most specific first.
-
-    A 小计/合计 leaf names its parent's total (预算数/公务用车…/小计 → 预算数/公务用车…,
-    本年支出/小计 → 本年支出合计); it is the table's 合计 only under a generic parent
-    (本年支出, 预算数 …), never under a specific one (政府采购项目/合计 stays so).
-    """
-    vocab = header_vocabulary()
-    if any(p.startswith(vocab.other_measures) or _YEAR_PREFIX.match(p) for p in path[:-1]):
-        return [path]  # 上年预算数/合计 or 2025年预算数/合计: another measure keeps its path
-    measures = vocab.measure_headers
-    out = _candidates_of(path)
-    if len(path) > 1 and path[0] in measures:
-        out += _candidates(path[1:])
-    if path[-1].startswith(_OF_WHICH):  # 支出/其中:基本支出 beside 项目支出 is 基本支出
-        out += _candidates((*path[:-1], path[-1].removeprefix(_OF_WHICH)))
-    return out
-
-
-def _candidates_of(path: tuple[str, ...]) -> list[tuple[str, ...]]:
-    if path[-1] not in _SUBTOTAL:
-        out = [path]
-        if len(path) > 2:
-            out.append((path[0], path[-1]))
-        out.append(path[-1:])
-        return out
-    if len(path) == 1:
-        return [path]
-    parent = path[:-1]
-    out = [parent, (*parent[:-1], parent[-1] + "合计")]
-    if len(parent) > 1:
-        out.append((parent[0], parent[-1]))
-    if parent[-1] in header_vocabulary().measure_headers:
-        out += [(*parent[:-1], "合计"), ("合计",)]
-    return out
+def column_meaning(
+    path: tuple[str, ...],
+    siblings: list[tuple[str, ...]],
+    spec: TableSpec,
+    single: bool,
+    year: int | None,
+    doc_kind: str | None,
+    keep_flow: bool = False,
+) -> ColumnMeaning:
+    """Read one amount column by the concept rules (normalize/concepts.py). A side printed with
+    one amount column in a table that names it (single_amount) is the table's figure."""
+    concepts = read_concepts(path, spec, doc_kind, year, siblings)
+    if single:
+        concepts = Concepts(concepts.measure)
+        own = concepts.measure == own_measure(spec, doc_kind)
+        name = spec.single_amount if own else concepts.measure
+    else:
+        name, concepts = name_column(concepts, path, spec, doc_kind, year, keep_flow)
+    return ColumnMeaning(name, concept_column_id(concepts, name), concepts)
 
 
-def canonical_column(
-    path: tuple[str, ...], spec: TableSpec, sections: frozenset[str], year: int | None = None
-) -> str:
-    parts = tuple(_alias(p, year) for p in path if p not in sections)
-    if not parts:
-        return spec.single_amount or ""
-    unbracketed = {_BRACKETS.sub("", c): c for c in spec.columns}
-    for candidate in _candidates(parts):
-        name = "/".join(candidate)
-        if name in spec.columns:
-            return name
-        # brackets set in a font whose glyphs sit off the line come out of their place:
-        # 因公出国(境)费 read as 因公出国境费()
-        if _BRACKETS.search(name) and (known := unbracketed.get(_BRACKETS.sub("", name))):
-            return known
-    return "/".join(parts)
-
-
-def column_id(name: str) -> str:
-    known = column_ids().get(name)
-    if known:
-        return known
-    return "x_" + hashlib.sha1(name.encode("utf-8")).hexdigest()[:10]
-
-
-def layout_of(grid: Grid, spec: TableSpec, year: int | None = None) -> Layout:
+def layout_of(
+    grid: Grid, spec: TableSpec, year: int | None = None, doc_kind: str | None = None
+) -> Layout:
+    """Groups and amount columns of one grid. year, doc_kind: the document's fiscal year and
+    预算/决算, which set each column's measure (2025年预算数 in a 2026 budget → 上年预算数)."""
     header_rows = header_row_count(grid)
     columns = _columns(grid, header_rows)
     groups = _groups(grid, columns, spec)
     sections = header_vocabulary().sections if spec.two_sided else frozenset()
-    names: dict[int, str] = {}
+
+    def path(c: int) -> tuple[str, ...]:
+        return tuple(p for p in columns[c].path if p not in sections)
+
+    names: dict[int, ColumnMeaning] = {}
     for group in groups:
-        single = spec.single_amount and len(group.amount_cols) == 1
+        single = bool(spec.single_amount) and len(group.amount_cols) == 1
+        # the columns a bare total is read against: the same side of a two-sided table, else
+        # every amount column of the table
+        side = [g for g in groups if g.section == group.section] if spec.two_sided else groups
         for c in group.amount_cols:
-            names[c] = (
-                spec.single_amount
-                if single
-                else canonical_column(columns[c].path, spec, sections, year)
-            )
-    return Layout(grid.n_cols, groups, _grand_total_is_total(names), header_rows)
-
-
-def _grand_total_is_total(names: dict[int, str]) -> dict[int, str]:
-    """总计 is the table's 合计 where no 合计 column is printed beside it (总计 | 财政拨款 …);
-    beside a 合计 (总计 = 合计 + 上年结转) it stays a measure of its own."""
-    if GRAND_TOTAL not in names.values() or TOTAL in names.values():
-        return names
-    return {c: TOTAL if name == GRAND_TOTAL else name for c, name in names.items()}
+            siblings = [path(d) for g in side for d in g.amount_cols if d != c]
+            names[c] = column_meaning(path(c), siblings, spec, single, year, doc_kind)
+    for group in groups:
+        single = bool(spec.single_amount) and len(group.amount_cols) == 1
+        side = [g for g in groups if g.section == group.section] if spec.two_sided else groups
+        for c in group.amount_cols:
+            others = [d for g in side for d in g.amount_cols if d != c]
+            if any(names[d] == names[c] for d in others):
+                # two columns read the same: a printed year flow tells one from the other
+                siblings = [path(d) for d in others]
+                names[c] = column_meaning(path(c), siblings, spec, single, year, doc_kind, True)
+    return Layout(grid.n_cols, groups, names, header_rows)
 
 
 # ---------------------------------------------------------------- body rows
@@ -334,6 +303,7 @@ class _RowReader:
     layout: Layout
     joiners: list[SplitCodeJoiner]
     units: dict[int, str] = field(default_factory=dict)
+    doc_kind: str | None = None
 
     def read(self, grid: Grid, row: int, row_no: int) -> list[Record]:
         records = []
@@ -349,6 +319,7 @@ class _RowReader:
         the text to its left, so that nothing printed is lost."""
         out = []
         amount_cols = {c for g in self.layout.groups for c in g.amount_cols}
+        unmapped = Concepts(own_measure(self.spec, self.doc_kind), unmapped=True)
         label = ""
         for c in range(grid.n_cols):
             text = grid.text(row, c)
@@ -366,9 +337,10 @@ class _RowReader:
                         join_wrapped(label),
                         None,
                         name,
-                        column_id(name),
+                        concept_column_id(unmapped, name),
                         value,
                         grid.page,
+                        unmapped,
                     )
                 )
         return out
@@ -435,10 +407,11 @@ class _RowReader:
                 item_name=name,
                 item_raw=join_wrapped(label),
                 unit_name=self.units.get(self.layout.groups.index(group)),
-                column_name=self.layout.names[c],
-                column_id=column_id(self.layout.names[c]),
+                column_name=self.layout.names[c].name,
+                column_id=self.layout.names[c].id,
                 value=v,
                 page=grid.page,
+                concepts=self.layout.names[c].concepts,
             )
             for c, v in values
         ]
@@ -499,7 +472,7 @@ def _realigned(own: Layout, grid: Grid, before: Layout, before_grid: Grid) -> La
     """A continuation printed with other column boundaries (split code columns merged into
     one, say): its own groups, each amount column named after the amount column of the page
     before that it stands under, each group with the section of the group above it."""
-    names: dict[int, str] = {}
+    names: dict[int, ColumnMeaning] = {}
     for c in (c for g in own.groups for c in g.amount_cols):
         spans = [
             (_overlap(grid.xs[c], grid.xs[c + 1], before_grid.xs[p], before_grid.xs[p + 1]), p)
@@ -534,8 +507,15 @@ def _row_signature(grid: Grid, row: int) -> tuple[str, ...]:
     return tuple(squash(grid.text(row, c)) for c in range(grid.n_cols))
 
 
-def build_frame(spec: TableSpec, grids: Sequence[Grid], year: int | None = None) -> TableFrame:
-    """Records of a table printed over one or more grids (pages), in printed order."""
+def build_frame(
+    spec: TableSpec,
+    grids: Sequence[Grid],
+    year: int | None = None,
+    doc_kind: str | None = None,
+) -> TableFrame:
+    """Records of a table printed over one or more grids (pages), in printed order.
+    year, doc_kind: the document's fiscal year and 预算/决算 (else the table's own kind),
+    from which each column's measure is read."""
     records: list[Record] = []
     layout: Layout | None = None
     first_body: list[tuple[str, ...]] = []
@@ -545,7 +525,7 @@ def build_frame(spec: TableSpec, grids: Sequence[Grid], year: int | None = None)
     joiners: list[SplitCodeJoiner] = []
     units: dict[int, str] = {}  # the 预算单位 each group's rows belong to, across pages
     for grid in grids:
-        own = layout_of(grid, spec, year)
+        own = layout_of(grid, spec, year, doc_kind)
         texts = _header_texts(grid, own.header_rows)
         # A page that continues a table without repeating its header: its leading rows
         # (blank, or label-only template rows) share no text with the real header.
@@ -560,7 +540,7 @@ def build_frame(spec: TableSpec, grids: Sequence[Grid], year: int | None = None)
                 joiners = [SplitCodeJoiner() for _ in layout.groups]
         previous = grid
         start = 0 if inherits else layout.header_rows
-        reader = _RowReader(spec, layout, joiners, units)
+        reader = _RowReader(spec, layout, joiners, units, doc_kind)
         # Only a known table's page that reprints the header exactly can reprint its first
         # rows as layout; a form (one project a page) may print the same project twice.
         repeated = spec is not OTHER and grid is not grids[0] and texts == first_header

@@ -14,7 +14,8 @@ from budgetpdf.check.engine import run_checks
 from budgetpdf.contract.rows import DocumentResult, DocumentRow, FactRow, TableRow
 from budgetpdf.extract.page import PageLayout
 from budgetpdf.extract.reader import open_pages
-from budgetpdf.normalize.frame import TableFrame, build_frame
+from budgetpdf.normalize.concepts import RATE
+from budgetpdf.normalize.frame import Record, TableFrame, build_frame
 from budgetpdf.normalize.metadata import read_metadata
 from budgetpdf.normalize.numbers import to_yuan
 from budgetpdf.normalize.segment import TableSegment
@@ -23,6 +24,7 @@ from budgetpdf.normalize.text import squash
 from budgetpdf.schemas.knowledge import OTHER
 
 PDF_MAGIC = b"%PDF"
+PERCENT = "%"
 
 
 class InputError(Exception):
@@ -60,7 +62,7 @@ def _table_row(
 
 
 def _fact_rows(
-    doc_id: str, table_no: int, seg: TableSegment, frame: TableFrame, unit: str | None
+    doc_id: str, table_no: int, seg: TableSegment, frame: TableFrame, table_unit: str | None
 ) -> list[FactRow]:
     name = seg.spec.name or squash(seg.title_raw)
     return [
@@ -85,14 +87,20 @@ def _fact_rows(
             "amount_yuan": to_yuan(r.value, unit),
             "page": r.page,
             "unit_name": r.unit_name or seg.unit_name,
-            "measure": None,
-            "flow": None,
-            "fund": None,
-            "spending": None,
-            "expense_item": None,
+            "measure": r.concepts.measure,
+            "flow": r.concepts.flow,
+            "fund": r.concepts.fund,
+            "spending": r.concepts.spending,
+            "expense_item": r.concepts.expense_item,
         }
         for r in frame.records
+        for unit in [_fact_unit(r, table_unit)]
     ]
+
+
+def _fact_unit(record: Record, table_unit: str | None) -> str | None:
+    """A rate column (增减率) holds percentages whatever the table's money unit says."""
+    return PERCENT if record.concepts.measure == RATE else table_unit
 
 
 def document_row(path: Path, sha: str, size: int) -> DocumentRow:
@@ -202,7 +210,7 @@ def _fill(result: DocumentResult, reader: DocumentReader) -> None:
     frames = []
     for seg in printed:
         grids = [f.grid for f in seg.fragments if f.grid is not None]
-        frame = build_frame(seg.spec, grids, meta.fiscal_year)
+        frame = build_frame(seg.spec, grids, meta.fiscal_year, meta.doc_kind)
         on_toc = set(frame.pages) <= reader.toc_pages
         if not frame.records and (seg.spec is OTHER or on_toc):
             continue  # a ruled table of contents is not the table it lists

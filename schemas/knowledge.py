@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import csv
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any, Literal
@@ -81,17 +81,116 @@ class _TablesFile(_Strict):
 class _HeadersFile(_Strict):
     code: list[str]
     label: list[str]
-    other_measures: list[str]
     unit_label: list[str]
     layout: list[str]
     sections: list[str]
     label_block: list[str]
-    measure_headers: list[str]
-    aliases: dict[str, str]
 
 
 class _ColumnsFile(_Strict):
     ids: dict[str, str]
+    concept_ids: dict[
+        Literal["measure", "flow", "fund", "spending", "expense_item"], dict[str, str]
+    ] = {}
+
+
+class _Patterns(_Strict):
+    patterns: list[str] = Field(min_length=1)
+
+    @field_validator("patterns")
+    @classmethod
+    def _compile(cls, v: list[str]) -> list[str]:
+        return [_compiles(p) for p in v]
+
+
+class _Pattern(_Strict):
+    pattern: str
+
+    @field_validator("pattern")
+    @classmethod
+    def _compile(cls, v: str) -> str:
+        return _compiles(v)
+
+
+_MEASURES = Literal[
+    "预算数",
+    "决算数",
+    "年初预算数",
+    "调整预算数",
+    "全年预算数",
+    "上年预算数",
+    "上年决算数",
+    "上年执行数",
+    "增减额",
+    "增减率",
+]
+_FLOWS = Literal["年初结转和结余", "本年收入", "本年支出", "结余分配", "年末结转和结余"]
+_DIMENSION = Literal["fund", "spending", "expense_item"]
+_KIND = Literal["预算", "决算"]
+
+
+class _Normalize(_Strict):
+    quotes: str
+
+
+class _ChangeWord(_Patterns):
+    value: _MEASURES
+
+
+class _MeasureWord(_Patterns):
+    value: _MEASURES | dict[_KIND, _MEASURES]
+    prior: _MEASURES
+
+
+class _Measure(_Strict):
+    own: dict[_KIND, _MEASURES]
+    year: str
+    prior: list[str]
+    current: list[str]
+    change: list[_ChangeWord]
+    word: list[_MeasureWord]
+
+
+class _ConceptValue(_Patterns):
+    parent: str | None = None
+    as_flow: _FLOWS | None = None
+
+
+class _YearFlows(_Strict):
+    values: list[_FLOWS]
+
+
+class _Dimensions(_Strict):
+    order: list[_DIMENSION]
+    head_order: list[_DIMENSION]
+
+
+class _TitleBreakdown(_Pattern):
+    dimension: _DIMENSION
+
+
+class _GrandTotal(_Pattern):
+    inner_flow: dict[_DIMENSION, _FLOWS]
+
+
+class _ConceptsFile(_Strict):
+    """schemas/concepts.toml: the patterns of each concept of contract 1.1."""
+
+    normalize: _Normalize
+    decoration: _Patterns
+    of_which: _Pattern
+    total: _Patterns
+    measure: _Measure
+    flow: dict[_FLOWS, list[str]]
+    year_flows: _YearFlows
+    flow_total_dimension: dict[_FLOWS, _DIMENSION]
+    dimensions: _Dimensions
+    fund: dict[str, _ConceptValue]
+    spending: dict[str, _ConceptValue]
+    expense_item: dict[str, _ConceptValue]
+    children: dict[str, dict[str, list[str]]] = {}
+    title_breakdown: list[_TitleBreakdown]
+    grand_total: _GrandTotal
 
 
 CONCEPT_DIMENSIONS = ("measure", "flow", "fund", "spending", "expense_item")
@@ -304,10 +403,7 @@ class HeaderVocabulary:
     layout: frozenset[str]
     sections: frozenset[str]
     label_block: frozenset[str]
-    measure_headers: frozenset[str]
     unit_label: frozenset[str]
-    other_measures: tuple[str, ...]
-    aliases: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -373,10 +469,7 @@ def header_vocabulary() -> HeaderVocabulary:
         layout=words(data.layout),
         sections=words(data.sections),
         label_block=words(data.label_block),
-        measure_headers=words(data.measure_headers),
         unit_label=words(data.unit_label),
-        other_measures=tuple(squash(x) for x in data.other_measures),
-        aliases={squash(k): v for k, v in data.aliases.items()},
     )
 
 
@@ -384,6 +477,20 @@ def header_vocabulary() -> HeaderVocabulary:
 def column_ids() -> dict[str, str]:
     """Canonical column name → stable English id. Raises KnowledgeError."""
     return dict(_load("columns.toml", _ColumnsFile).ids)
+
+
+@cache
+def concept_rules() -> dict[str, Any]:
+    """schemas/concepts.toml validated, as plain data (normalize/concepts.py compiles it).
+    Raises KnowledgeError."""
+    return _load("concepts.toml", _ConceptsFile).model_dump()
+
+
+@cache
+def concept_ids() -> dict[str, dict[str, str]]:
+    """Concept dimension → vocabulary value → id part (schemas/columns.toml [concept_ids]).
+    Raises KnowledgeError."""
+    return dict(_load("columns.toml", _ColumnsFile).concept_ids)
 
 
 @cache

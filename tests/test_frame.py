@@ -9,7 +9,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
-from budgetpdf.normalize.frame import build_frame, canonical_column
+from budgetpdf.normalize.frame import build_frame, column_meaning
 from budgetpdf.schemas.knowledge import header_vocabulary, table_specs
 from grids import ABOVE, LEFT, grid
 
@@ -19,7 +19,8 @@ SPECS = {s.id: s for s in table_specs()}
 def _column(path: tuple[str, ...], table_id: str, year: int | None = 2026) -> str:
     spec = SPECS[table_id]
     sections = header_vocabulary().sections if spec.two_sided else frozenset()
-    return canonical_column(path, spec, sections, year)
+    path = tuple(p for p in path if p not in sections)
+    return column_meaning(path, [], spec, bool(spec.single_amount), year, None).name
 
 
 @pytest.mark.parametrize(

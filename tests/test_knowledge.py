@@ -86,7 +86,7 @@ def test_nested_title_variants(schemas):
 
 
 def test_toml_syntax_error(schemas):
-    _edit(schemas / "headers.toml", "[aliases]", "[aliases")
+    _edit(schemas / "headers.toml", 'sections = ["收入", "支出"]', 'sections = ["收入", "支出"')
     message = _error()
     assert message.startswith("schemas/headers.toml: not valid TOML")
 
