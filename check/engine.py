@@ -15,8 +15,9 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import TypedDict
 
 import regex
 from budgetpdf.contract.rows import CheckRow, FactRow
@@ -35,12 +36,25 @@ def _unit_of_last_digit(values: Iterable[Decimal]) -> Decimal:
     return Decimal(1).scaleb(min(int(exponent), 0))
 
 
+class PrintedColumn(TypedDict):
+    """An amount column a table prints, read like a fact's column (blank columns too)."""
+
+    column_name: str
+    column_id: str
+    measure: str | None
+    flow: str | None
+    fund: str | None
+    spending: str | None
+    expense_item: str | None
+
+
 @dataclass(slots=True)
 class _Instance:
-    """One printed table: its facts, and lookups by row and by item."""
+    """One printed table: its facts, the amount columns it prints, lookups by row and item."""
 
     table_id: str
     facts: list[FactRow]
+    columns: list[PrintedColumn] = field(default_factory=list)
 
     @property
     def reads_concepts(self) -> bool:
@@ -76,13 +90,15 @@ class _Instance:
         return out
 
 
-def _instances(facts: list[FactRow]) -> dict[str, list[_Instance]]:
+def _instances(
+    facts: list[FactRow], columns: dict[int, list[PrintedColumn]]
+) -> dict[str, list[_Instance]]:
     by_table: dict[tuple[str, int, str | None], list[FactRow]] = defaultdict(list)
     for f in facts:
         by_table[(f["table_id"], f.get("table_no", 0), f.get("unit_name"))].append(f)
     out: dict[str, list[_Instance]] = defaultdict(list)
-    for (table_id, _, _), rows in by_table.items():
-        out[table_id].append(_Instance(table_id, rows))
+    for (table_id, table_no, _), rows in by_table.items():
+        out[table_id].append(_Instance(table_id, rows, columns.get(table_no, [])))
     return out
 
 
@@ -165,7 +181,9 @@ def _row_sums(doc_id: str, rule: dict, tables: dict[str, list[_Instance]]) -> It
             )
 
 
-def _role(inst: _Instance, rule: dict, f: FactRow, not_additive: set[str]) -> str | None:
+def _role(
+    inst: _Instance, rule: dict, f: FactRow | PrintedColumn, not_additive: set[str]
+) -> str | None:
     """What column `f` is to a row-sum rule by concept: its total, one of its parts, UNKNOWN
     (maps to no concept: it may be a part the reading missed), or None (another figure or
     dimension, or a `其中` breakdown that would count twice)."""
@@ -201,7 +219,11 @@ def _concept_row_sum(
         if role is not None:
             measure = f.get("measure") if inst.reads_concepts else None
             rows[(f["section"], f["row_no"], measure)][role].append(f)
-    printed = {role for cells in rows.values() for role in cells}
+    printed = {role for cells in rows.values() for role in cells} | {
+        role
+        for c in inst.columns
+        if (role := _role(inst, rule, c, not_additive)) is not None and role != UNKNOWN
+    }
     unknown = sorted({f["column_name"] for cells in rows.values() for f in cells.get(UNKNOWN, [])})
     shown = ", ".join(unknown[:3]) + (f" … ({len(unknown)} in all)" if len(unknown) > 3 else "")
     no_concept = f"column(s) {shown} map to no concept"
@@ -453,12 +475,16 @@ def run_checks(
     lines: list[TextLine],
     listed: dict[str, str] | None = None,
     found: set[str] | None = None,
+    printed_columns: dict[int, list[PrintedColumn]] | None = None,
 ) -> list[CheckRow]:
     """All checks of one document. listed: canonical tables its 目录 names (id → title as
-    printed); found: the table_ids the document was found to print. Each row's `unit` is
+    printed); found: the table_ids the document was found to print; printed_columns: each
+    table's amount columns by table_no, blank ones included, so that a part column printed
+    without a figure counts as printed (its cells are zero), not as unidentified. Each
+    row's `unit` is
     the unit its figures are in (the table's; 元 for narrative checks); a row with `passed`
     null could not be evaluated and says why in `description`."""
-    tables = _instances(facts)
+    tables = _instances(facts, printed_columns or {})
     spec = check_rules()
     out: list[CheckRow] = []
     not_additive = set(spec.get("not_additive", []))

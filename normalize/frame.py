@@ -82,10 +82,15 @@ class Record:
 
 @dataclass(slots=True)
 class TableFrame:
+    """A stitched table read: its records, counts, pages, and every amount column it prints
+    (`amount_columns`, blank ones included: a column printed with no figure in it is
+    printed, not unidentified, to a check that needs it)."""
+
     records: list[Record]
     rows: int
     columns: int
     pages: list[int]
+    amount_columns: list[ColumnMeaning] = field(default_factory=list)
 
 
 # ---------------------------------------------------------------- header and columns
@@ -524,6 +529,7 @@ def build_frame(
     row_no = 0
     joiners: list[SplitCodeJoiner] = []
     units: dict[int, str] = {}  # the 预算单位 each group's rows belong to, across pages
+    printed: dict[str, ColumnMeaning] = {}
     for grid in grids:
         own = layout_of(grid, spec, year, doc_kind)
         texts = _header_texts(grid, own.header_rows)
@@ -539,6 +545,7 @@ def build_frame(
             if len(joiners) != len(layout.groups):  # a repeated header keeps the 类/款 carry
                 joiners = [SplitCodeJoiner() for _ in layout.groups]
         previous = grid
+        printed.update((m.name, m) for m in layout.names.values())
         start = 0 if inherits else layout.header_rows
         reader = _RowReader(spec, layout, joiners, units, doc_kind)
         # Only a known table's page that reprints the header exactly can reprint its first
@@ -556,4 +563,4 @@ def build_frame(
     pages = sorted({g.page for g in grids})
     rows = row_no
     columns = max((g.n_cols for g in grids), default=0)
-    return TableFrame(records, rows, columns, pages)
+    return TableFrame(records, rows, columns, pages, list(printed.values()))

@@ -10,12 +10,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from budgetpdf import __version__
-from budgetpdf.check.engine import run_checks
+from budgetpdf.check.engine import PrintedColumn, run_checks
 from budgetpdf.contract.rows import DocumentResult, DocumentRow, FactRow, TableRow
 from budgetpdf.extract.page import PageLayout
 from budgetpdf.extract.reader import open_pages
 from budgetpdf.normalize.concepts import RATE
-from budgetpdf.normalize.frame import Record, TableFrame, build_frame
+from budgetpdf.normalize.frame import ColumnMeaning, Record, TableFrame, build_frame
 from budgetpdf.normalize.metadata import read_metadata
 from budgetpdf.normalize.numbers import to_yuan
 from budgetpdf.normalize.segment import TableSegment
@@ -101,6 +101,19 @@ def _fact_rows(
 def _fact_unit(record: Record, table_unit: str | None) -> str | None:
     """A rate column (增减率) holds percentages whatever the table's money unit says."""
     return PERCENT if record.concepts.measure == RATE else table_unit
+
+
+def _column_row(meaning: ColumnMeaning) -> PrintedColumn:
+    c = meaning.concepts
+    return {
+        "column_name": meaning.name,
+        "column_id": meaning.id,
+        "measure": c.measure,
+        "flow": c.flow,
+        "fund": c.fund,
+        "spending": c.spending,
+        "expense_item": c.expense_item,
+    }
 
 
 def document_row(path: Path, sha: str, size: int) -> DocumentRow:
@@ -228,7 +241,13 @@ def _fill(result: DocumentResult, reader: DocumentReader) -> None:
         facts=len(result.facts),
     )
     found = {seg.spec.id for seg, _ in frames}
-    result.checks = run_checks(doc_id, result.facts, reader.lines, reader.listed, found)
+    printed_columns = {
+        no: [_column_row(m) for m in frame.amount_columns]
+        for no, (_, frame) in enumerate(frames, start=1)
+    }
+    result.checks = run_checks(
+        doc_id, result.facts, reader.lines, reader.listed, found, printed_columns
+    )
     doc["checks_failed"] = sum(1 for c in result.checks if c["passed"] is False)
     if doc["tables_found"] == 0:
         doc.update(status="skipped", error="no budget or final-account tables found in the text")

@@ -596,6 +596,8 @@ def load_knowledge() -> None:
     context()
     header_vocabulary()
     column_ids()
+    concept_rules()
+    concept_ids()
     check_rules()
     code_catalog()
     metadata_rules()
