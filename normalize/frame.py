@@ -18,14 +18,13 @@ from budgetpdf.normalize.codes import (
     UNCLASSIFIED,
     Classification,
     SplitCodeJoiner,
-    class_code_by_name,
     classify,
     is_code,
     split_leading_code,
 )
 from budgetpdf.normalize.numbers import parse_amount
 from budgetpdf.normalize.text import item_name, join_wrapped, squash
-from budgetpdf.schemas.knowledge import OTHER, TableSpec, column_ids, context, header_vocabulary
+from budgetpdf.schemas.knowledge import TableSpec, column_ids, context, header_vocabulary
 
 _YEAR_PREFIX = regex.compile(r"^(\d{4})年度?(?=.)")
 _SUBTOTAL = {"小计", "合计"}
@@ -339,7 +338,7 @@ class _RowReader:
         records = []
         for group, joiner in zip(self.layout.groups, self.joiners, strict=True):
             records.extend(self._group_records(grid, row, row_no, group, joiner))
-        if self.spec is OTHER:
+        if self.spec.form:
             records.extend(self._form_records(grid, row, row_no))
         return records
 
@@ -419,13 +418,16 @@ class _RowReader:
             code, label = _code_from_label(label)
         if code is None and label and any(_is_unit_code(t) for t in code_texts):
             self.units[self.layout.groups.index(group)] = squash(label)
+        by_name = self.spec.class_by_name and not group.economic and code is None
+        # every labelled row is seen, with amounts or not: its siblings decide its level
+        class_code = joiner.by_name.code(label) if by_name and label else None
         if not values:
             return []
         if not label and code is None:
             label = _orphan_label(grid, row, group)
+            class_code = joiner.by_name.code(label) if by_name and label else None
         name = item_name(label)
-        if code is None and self.spec.class_by_name and not group.economic:
-            code = class_code_by_name(name)
+        code = code or class_code
         classification = classify(code) if code else UNCLASSIFIED
         return [
             Record(
@@ -563,7 +565,7 @@ def build_frame(spec: TableSpec, grids: Sequence[Grid], year: int | None = None)
         reader = _RowReader(spec, layout, joiners, units)
         # Only a known table's page that reprints the header exactly can reprint its first
         # rows as layout; a form (one project a page) may print the same project twice.
-        repeated = spec is not OTHER and grid is not grids[0] and texts == first_header
+        repeated = not spec.form and grid is not grids[0] and texts == first_header
         for r in range(start, grid.n_rows):
             signature = _row_signature(grid, r)
             if repeated and signature in first_body:

@@ -17,13 +17,14 @@ from budgetpdf.normalize.segment import (
     TableSegment,
     body_top,
     describe,
-    find_label,
+    is_context_line,
     listed_tables,
     page_titles,
     segment_page,
+    title_like_above,
 )
 from budgetpdf.normalize.text import squash
-from budgetpdf.schemas.knowledge import OTHER, context
+from budgetpdf.schemas.knowledge import OTHER, table_specs
 
 PAGE_NUMBER = regex.compile(r"^[-—–]?\d{1,4}[-—–]?$|^第\d+页")
 
@@ -83,6 +84,7 @@ class DocumentReader:
                 title.spec, title.text, label, unit, unit_name, fallback=title.fallback
             )
             self.segments.append(segment)
+        segment.unit = segment.unit or unit  # a continuation page may print what page 1 did not
         if fragment.grid is None:
             fragment.grid = infer_grid(
                 page.number, _words(page), _below_context(page, fragment), None
@@ -128,6 +130,11 @@ class DocumentReader:
             return
         if fragment.grid.ruled:
             segment = TableSegment(OTHER, "", None, None, None, [fragment])
+            if continues and self._runs_on:  # printed on after it, with other columns
+                segment.borrowed_title = previous.name
+                segment.unit = previous.unit
+            else:
+                segment.borrowed_title = title_like_above(page, fragment.grid.ys[0])
             self.segments.append(segment)
             self._open = segment
 
@@ -162,21 +169,18 @@ def _below_context(page: PageLayout, fragment: Fragment) -> tuple[float, float, 
     x0, top, x1, bottom = fragment.region
     below = sorted((ln for ln in page.lines if top - 1 <= ln.top < bottom), key=lambda ln: ln.top)
     for line in below:
-        if not _is_context_line(line):
+        if not is_context_line(line):
             break
         top = max(top, line.bottom)
     return (x0, top, x1, bottom)
 
 
-def _is_context_line(line: TextLine) -> bool:
-    s = squash(line.text)
-    return bool(context().unit.search(s) or find_label(s) and len(s) < 20)
-
-
 def demote_fallbacks(segments: list[TableSegment]) -> None:
-    """A fallback title (财政拨款支出表 for 一般公共预算支出表) names the canonical table only
-    where its unit prints no primary twin; beside one it is another table."""
+    """A fallback title (财政拨款支出预算表 for 一般公共预算支出表) names the canonical table
+    only where its unit prints no primary twin; beside one it names the table the spec's
+    beside_primary says (财政拨款支出表), else another table."""
     primary = {(s.spec.id, s.unit_name) for s in segments if s.fragments and not s.fallback}
+    by_id = {spec.id: spec for spec in table_specs()}
     for seg in segments:
         if seg.fallback and (seg.spec.id, seg.unit_name) in primary:
-            seg.spec = OTHER
+            seg.spec = by_id.get(seg.spec.beside_primary or "", OTHER)
