@@ -79,23 +79,23 @@ class ClassByName:
 
     A row takes a 类 by its name only where it sits at 类 level of the printed hierarchy:
     numbered like the first row that took a 类 (a `住房保障` printed under
-    `五、援助其他地区支出` is a 款 of 219, not 类 221), and not after a sibling numbered alike
-    that is no 类 (`12、债务还本支出` after `11、债务利息及费用支出` lists economic
-    classes, not the functional 类 231).
+    `五、援助其他地区支出` is a 款 of 219, not 类 221), and, when numbered, in a list whose
+    first row numbered alike is a 类 too (`12、债务还本支出` in a list that starts
+    `1、机关工资福利支出` is an economic class, not the functional 类 231).
     """
 
     def __init__(self) -> None:
         self._level: str | None = None  # the numbering of 类 rows, once one is seen
-        self._last_was_class: dict[str, bool] = {}
+        self._opens_with_class: dict[str, bool] = {}  # numbering → its first row is a 类
 
     def code(self, label: str) -> str | None:
         """The 类 code of a row by its label as printed, or None."""
         style = ordinal_style(label)
         code = class_code_by_name(item_name(label))
-        nested = self._level is not None and style != self._level
-        if nested or self._last_was_class.get(style) is False:
-            code = None
-        self._last_was_class[style] = code is not None
+        # Unnumbered rows are no list: a heading (按功能分类) or a total may precede 类 rows.
+        first = self._opens_with_class.setdefault(style, code is not None) or not style
+        if not first or self._level is not None and style != self._level:
+            return None
         if code is not None and self._level is None:
             self._level = style
         return code
