@@ -253,8 +253,13 @@ def segment_page(page: PageLayout, titles: list[Title]) -> list[tuple[Title | No
 
 def _anchor(grid: Grid, titles: list[Title]) -> float:
     """Where a grid starts for the purpose of finding its title: its top, or the bottom of a
-    title printed inside its first rows (some templates rule the title into the table)."""
-    inside = [t.line.bottom for t in titles if grid.ys[0] - 2 <= t.line.top < grid.ys[-1]]
+    title printed inside its first rows (some templates rule the title into the table, or
+    only the title's qualifier line: 部门专项业务经费绩效目标表 over a ruled （2026年度））."""
+    inside = [
+        t.line.bottom
+        for t in titles
+        if grid.ys[0] - 2 <= t.line.bottom and t.line.top < grid.ys[-1]
+    ]
     return max([grid.ys[0], *inside])
 
 

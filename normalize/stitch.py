@@ -12,6 +12,7 @@ from budgetpdf.extract.layout import TextLine, Word
 from budgetpdf.extract.page import PageLayout
 from budgetpdf.extract.stream import infer_grid
 from budgetpdf.normalize.frame import header_row_count
+from budgetpdf.normalize.numbers import parse_amount
 from budgetpdf.normalize.segment import (
     Fragment,
     TableSegment,
@@ -140,8 +141,16 @@ class DocumentReader:
 
 
 def _holds_no_body(segment: TableSegment) -> bool:
-    """Nothing but a title, or a title over header rows, at the foot of a page."""
-    return all(header_row_count(f.grid) >= f.grid.n_rows for f in segment.fragments)
+    """Nothing but a title, or a title over header rows or a 部门/单位 line (ruled:
+    财政拨款基本支出预算表 | 部门：… 单位：万元 at the foot of a page), with no amount below."""
+    return all(
+        not any(
+            parse_amount(f.grid.text(r, c)) is not None
+            for r in range(header_row_count(f.grid), f.grid.n_rows)
+            for c in range(f.grid.n_cols)
+        )
+        for f in segment.fragments
+    )
 
 
 def _no_header(grid: Grid) -> bool:
