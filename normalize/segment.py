@@ -172,6 +172,7 @@ def title_like_above(page: PageLayout, top: float) -> str | None:
         if (
             len(s) <= MAX_TITLE_CHARS
             and len(_CJK.findall(s)) >= 2
+            and not context().not_title.search(line.text)  # ， before NFKC makes it ,
             and not context().not_title.search(s)
             and not is_context_line(line)
         ):
@@ -215,10 +216,6 @@ def find_unit_name(lines: list[TextLine]) -> str | None:
             if m and m.group(1):
                 return m.group(1)
     return None
-
-
-def _lines_between(page: PageLayout, top: float, bottom: float) -> list[TextLine]:
-    return [ln for ln in page.lines if top - 1 <= ln.top and ln.bottom <= bottom + 1]
 
 
 def segment_page(page: PageLayout, titles: list[Title]) -> list[tuple[Title | None, Fragment]]:
@@ -290,13 +287,7 @@ def is_context_line(line: TextLine) -> bool:
     """A line printed with a title rather than in the table: a unit (金额单位：万元, or
     `部门：某某局 单位：万元` on one line), a label (表一), or a 部门/单位 line."""
     s = squash(line.text)
-    ctx = context()
-    return bool(
-        ctx.unit.search(s)
-        or find_label(s)
-        and len(s) < 20
-        or any(p.match(s) and p.match(s).group(1) for p in ctx.publisher)
-    )
+    return bool(context().unit.search(s) or find_label(s) and len(s) < 20 or find_unit_name([line]))
 
 
 def title_lines(page: PageLayout, title: Title, region_top: float) -> list[TextLine]:

@@ -131,11 +131,13 @@ class DocumentReader:
             return
         if fragment.grid.ruled:
             segment = TableSegment(OTHER, "", None, None, None, [fragment])
-            if continues and self._runs_on:  # printed on after it, with other columns
+            above = title_like_above(page, fragment.grid.ys[0])
+            if continues and (self._runs_on or above is None):
+                # printed on after it, with other columns (a form's next project)
                 segment.borrowed_title = previous.name
                 segment.unit = previous.unit
             else:
-                segment.borrowed_title = title_like_above(page, fragment.grid.ys[0])
+                segment.borrowed_title = above
             self.segments.append(segment)
             self._open = segment
 
