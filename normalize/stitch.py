@@ -190,8 +190,17 @@ def demote_fallbacks(segments: list[TableSegment]) -> None:
     """A fallback title (财政拨款支出预算表 for 一般公共预算支出表) names the canonical table
     only where its unit prints no primary twin; beside one it names the table the spec's
     beside_primary says (财政拨款支出表), else another table."""
-    primary = {(s.spec.id, s.unit_name) for s in segments if s.fragments and not s.fallback}
+    primary = [(s.spec.id, s.unit_name) for s in segments if s.fragments and not s.fallback]
     by_id = {spec.id: spec for spec in table_specs()}
     for seg in segments:
-        if seg.fallback and (seg.spec.id, seg.unit_name) in primary:
+        if seg.fallback and any(
+            spec_id == seg.spec.id and _same_unit(unit_name, seg.unit_name)
+            for spec_id, unit_name in primary
+        ):
             seg.spec = by_id.get(seg.spec.beside_primary or "", OTHER)
+
+
+def _same_unit(a: str | None, b: str | None) -> bool:
+    """Two tables' 部门/单位 lines name the same unit, also where one is cut at a line break
+    (`部门名称：江苏省高级人民法` / `院 单位：万元`)."""
+    return a == b or bool(a and b and (a.startswith(b) or b.startswith(a)))
