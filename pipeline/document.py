@@ -241,8 +241,8 @@ def _unit_note(pages: list[int], unit: str | None) -> str:
     """One note for the tables that print no unit of their own."""
     where = ", ".join(str(p) for p in pages)
     if unit is None:
-        return f"{len(pages)} tables print no unit and neither does the document (pages {where})"
-    return f"{len(pages)} tables print no unit: {unit}, the document's, taken (pages {where})"
+        return f"no unit printed, on the tables of pages {where} nor anywhere in the document"
+    return f"no unit printed on the tables of pages {where}: the document's {unit} taken"
 
 
 def _partial_reason(reader: DocumentReader) -> str:

@@ -74,7 +74,7 @@ def test_every_fact_has_a_unit_and_the_note_says_where_it_was_taken():
     assert result.facts
     assert all(f["unit"] == "万元" for f in result.facts)
     assert all(f["amount_yuan"] == f["value"] * 10000 for f in result.facts)
-    assert "1 tables print no unit: 万元, the document's, taken (pages 19)" in (
+    assert "no unit printed on the tables of pages 19: the document's 万元 taken" in (
         result.document["notes"] or ""
     )
     assert all(t["table_name"] for t in result.tables)
