@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import regex
-from budgetpdf.normalize.text import squash
+from budgetpdf.normalize.text import item_name, squash
 from budgetpdf.schemas.knowledge import functional_class_by_name
 
 _LEVELS = {3: "类", 5: "款", 7: "项"}
@@ -57,6 +57,50 @@ def class_code_by_name(name: str) -> str | None:
     return starting[0] if len(starting) == 1 else None
 
 
+# How a row label is numbered: 一、 | 1、 1. | (一) | (1) | ① | none. Rows numbered alike are
+# siblings in the printed hierarchy.
+_ORDINAL_STYLES = (
+    ("一、", regex.compile(r"^[一二三四五六七八九十百]+[、.．]")),
+    ("(一)", regex.compile(r"^\([一二三四五六七八九十百]+\)")),
+    ("(1)", regex.compile(r"^\(\d+\)")),
+    ("1、", regex.compile(r"^\d{1,2}(?:[、．]|\.(?!\d))")),
+    ("①", regex.compile(r"^[①-⑳]")),
+)
+
+
+def ordinal_style(label: str) -> str:
+    """The kind of ordinal a label starts with (`一、`, `(一)`, `(1)`, `1、`, `①`), or ""."""
+    s = squash(label)
+    return next((style for style, pattern in _ORDINAL_STYLES if pattern.match(s)), "")
+
+
+class ClassByName:
+    """类 codes by name for rows printed without a code, read in order down one label column.
+
+    A row takes a 类 by its name only where it sits at 类 level of the printed hierarchy:
+    numbered like the first row that took a 类 (a `住房保障` printed under
+    `五、援助其他地区支出` is a 款 of 219, not 类 221), and, when numbered, in a list whose
+    first row numbered alike is a 类 too (`12、债务还本支出` in a list that starts
+    `1、机关工资福利支出` is an economic class, not the functional 类 231).
+    """
+
+    def __init__(self) -> None:
+        self._level: str | None = None  # the numbering of 类 rows, once one is seen
+        self._opens_with_class: dict[str, bool] = {}  # numbering → its first row is a 类
+
+    def code(self, label: str) -> str | None:
+        """The 类 code of a row by its label as printed, or None."""
+        style = ordinal_style(label)
+        code = class_code_by_name(item_name(label))
+        # Unnumbered rows are no list: a heading (按功能分类) or a total may precede 类 rows.
+        first = self._opens_with_class.setdefault(style, code is not None) or not style
+        if not first or self._level is not None and style != self._level:
+            return None
+        if code is not None and self._level is None:
+            self._level = style
+        return code
+
+
 class SplitCodeJoiner:
     """Joins codes printed over 类 | 款 | 项 columns, carrying blank 类/款 cells down.
 
@@ -65,6 +109,7 @@ class SplitCodeJoiner:
 
     def __init__(self) -> None:
         self._carry: list[str] = []
+        self.by_name = ClassByName()  # the same column's 类 rows printed without a code
 
     def join(self, parts: list[str]) -> str | None:
         parts = [squash(p) for p in parts]

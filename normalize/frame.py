@@ -17,7 +17,6 @@ from budgetpdf.normalize.codes import (
     UNCLASSIFIED,
     Classification,
     SplitCodeJoiner,
-    class_code_by_name,
     classify,
     is_code,
     split_leading_code,
@@ -31,7 +30,7 @@ from budgetpdf.normalize.concepts import (
 )
 from budgetpdf.normalize.numbers import parse_amount
 from budgetpdf.normalize.text import item_name, join_wrapped, squash
-from budgetpdf.schemas.knowledge import OTHER, TableSpec, context, header_vocabulary
+from budgetpdf.schemas.knowledge import TableSpec, context, header_vocabulary
 
 _FILLER = regex.compile(r"^[*＊]+$")  # `** ** 1 2 3`: stars mark a 栏次 row's label columns
 _CODE_HEADINGS = ("编码", "代码", "编号")
@@ -314,7 +313,7 @@ class _RowReader:
         records = []
         for group, joiner in zip(self.layout.groups, self.joiners, strict=True):
             records.extend(self._group_records(grid, row, row_no, group, joiner))
-        if self.spec is OTHER:
+        if self.spec.form:
             records.extend(self._form_records(grid, row, row_no))
         return records
 
@@ -396,13 +395,16 @@ class _RowReader:
             code, label = _code_from_label(label)
         if code is None and label and any(_is_unit_code(t) for t in code_texts):
             self.units[self.layout.groups.index(group)] = squash(label)
+        by_name = self.spec.class_by_name and not group.economic and code is None
+        # every labelled row is seen, with amounts or not: its siblings decide its level
+        class_code = joiner.by_name.code(label) if by_name and label else None
         if not values:
             return []
         if not label and code is None:
             label = _orphan_label(grid, row, group)
+            class_code = joiner.by_name.code(label) if by_name and label else None
         name = item_name(label)
-        if code is None and self.spec.class_by_name and not group.economic:
-            code = class_code_by_name(name)
+        code = code or class_code
         classification = classify(code) if code else UNCLASSIFIED
         return [
             Record(
@@ -550,7 +552,7 @@ def build_frame(
         reader = _RowReader(spec, layout, joiners, units, doc_kind)
         # Only a known table's page that reprints the header exactly can reprint its first
         # rows as layout; a form (one project a page) may print the same project twice.
-        repeated = spec is not OTHER and grid is not grids[0] and texts == first_header
+        repeated = not spec.form and grid is not grids[0] and texts == first_header
         for r in range(start, grid.n_rows):
             signature = _row_signature(grid, r)
             if repeated and signature in first_body:

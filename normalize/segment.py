@@ -14,6 +14,7 @@ from budgetpdf.normalize.text import squash, strip_ordinal
 from budgetpdf.schemas.knowledge import OTHER, TableSpec, context, table_specs
 
 MAX_TITLE_CHARS = 60
+UNNAMED = "未命名表格"
 
 
 @dataclass(slots=True)
@@ -44,6 +45,15 @@ class TableSegment:
     unit_name: str | None
     fragments: list[Fragment] = field(default_factory=list)
     fallback: bool = False
+    # A table printed without a title of its own: the title of the table it continues, or
+    # the nearest title-like line above it (see stitch.DocumentReader._continue)
+    borrowed_title: str | None = None
+
+    @property
+    def name(self) -> str:
+        """The contract's table_name: the canonical name, else the title as printed, else
+        a borrowed title, else UNNAMED (never empty)."""
+        return self.spec.name or squash(self.title_raw) or self.borrowed_title or UNNAMED
 
 
 def find_label(text: str) -> str | None:
@@ -149,6 +159,27 @@ def _wraps(whole: str, lower: str) -> bool:
     return upper_chars >= WRAPPED_TITLE_CHARS
 
 
+_CJK = regex.compile(r"\p{Han}")
+
+
+def title_like_above(page: PageLayout, top: float) -> str | None:
+    """The nearest line above `top` that could name a table: short, with Chinese words,
+    no prose (not_title) and no unit, label or 部门 line (`四、部门人员情况说明` over a
+    chart's grid). None where the page prints none."""
+    above = sorted((ln for ln in page.lines if ln.bottom <= top + 1), key=lambda ln: -ln.top)
+    for line in above:
+        s = squash(line.text)
+        if (
+            len(s) <= MAX_TITLE_CHARS
+            and len(_CJK.findall(s)) >= 2
+            and not context().not_title.search(line.text)  # ， before NFKC makes it ,
+            and not context().not_title.search(s)
+            and not is_context_line(line)
+        ):
+            return s
+    return None
+
+
 TOC_TITLES = 5
 # 目录 or 报表目录 as a heading; a column headed 指导性目录 does not make a table a contents page
 TOC_HEADING = regex.compile(r"^(?:报表|表格)?目录[:：]?$")
@@ -164,8 +195,14 @@ def listed_tables(page: PageLayout, titles: list[Title]) -> dict[str, str]:
 
 
 def find_unit(lines: list[TextLine]) -> str | None:
+    """The money unit printed on a table's title lines (千元, 万元, 亿元 or 元): a unit line
+    (`金额单位：万元`, `单位:元`, `（万元）` alone), one after a 部门 name on the same line
+    (`部门：江苏省人民检察院 单位：万元`), or a bracketed unit closing the title itself
+    (`收支总表（万元）`). None where none is printed."""
+    ctx = context()
     for line in lines:
-        m = context().unit.search(squash(line.text))
+        s = squash(line.text)
+        m = ctx.unit.search(s) or ctx.title_unit.search(s)
         if m:
             return next(g for g in m.groups() if g)
     return None
@@ -179,10 +216,6 @@ def find_unit_name(lines: list[TextLine]) -> str | None:
             if m and m.group(1):
                 return m.group(1)
     return None
-
-
-def _lines_between(page: PageLayout, top: float, bottom: float) -> list[TextLine]:
-    return [ln for ln in page.lines if top - 1 <= ln.top and ln.bottom <= bottom + 1]
 
 
 def segment_page(page: PageLayout, titles: list[Title]) -> list[tuple[Title | None, Fragment]]:
@@ -217,8 +250,13 @@ def segment_page(page: PageLayout, titles: list[Title]) -> list[tuple[Title | No
 
 def _anchor(grid: Grid, titles: list[Title]) -> float:
     """Where a grid starts for the purpose of finding its title: its top, or the bottom of a
-    title printed inside its first rows (some templates rule the title into the table)."""
-    inside = [t.line.bottom for t in titles if grid.ys[0] - 2 <= t.line.top < grid.ys[-1]]
+    title printed inside its first rows (some templates rule the title into the table, or
+    only the title's qualifier line: 部门专项业务经费绩效目标表 over a ruled （2026年度））."""
+    inside = [
+        t.line.bottom
+        for t in titles
+        if grid.ys[0] - 2 <= t.line.bottom and t.line.top < grid.ys[-1]
+    ]
     return max([grid.ys[0], *inside])
 
 
@@ -232,13 +270,49 @@ def body_top(grid: Grid) -> float:
 
 
 def _grid_below(page: PageLayout, title: Title) -> bool:
-    return any(0 <= g.ys[0] - title.line.bottom < 80 for g in page.grids)
+    """A grid starts under the title, or the title is ruled into a grid's first row
+    (预算表12项目支出绩效目标表 inside its table)."""
+    return any(
+        0 <= g.ys[0] - title.line.bottom < 80
+        or g.n_rows > 0
+        and g.ys[0] - 2 <= title.line.top < g.ys[1]
+        for g in page.grids
+    )
+
+
+CONTEXT_LINES_IN_TABLE = 3
+
+
+def is_context_line(line: TextLine) -> bool:
+    """A line printed with a title rather than in the table: a unit (金额单位：万元, or
+    `部门：某某局 单位：万元` on one line), a label (表一), or a 部门/单位 line."""
+    s = squash(line.text)
+    return bool(context().unit.search(s) or find_label(s) and len(s) < 20 or find_unit_name([line]))
+
+
+def title_lines(page: PageLayout, title: Title, region_top: float) -> list[TextLine]:
+    """The lines printed with a title: those between it and its table, and, where the title
+    is ruled into the table's first rows (预算02表 收入总表 inside the grid, its
+    `金额单位：万元` on the next line, region_top above both), the context lines that follow
+    it, up to the first line that is not one."""
+    lines = sorted((ln for ln in page.lines if ln.top >= title.line.top - 1), key=lambda ln: ln.top)
+    out: list[TextLine] = []
+    extra = 0
+    for line in lines:
+        if line.bottom <= region_top + 1 or line.top <= title.line.bottom:
+            out.append(line)
+        elif extra < CONTEXT_LINES_IN_TABLE and is_context_line(line):
+            out.append(line)
+            extra += 1
+        else:
+            break
+    return out
 
 
 def describe(
     page: PageLayout, title: Title, region_top: float
 ) -> tuple[str | None, str | None, str | None]:
-    """(table_code, unit, unit_name) printed between a title and its table."""
-    lines = _lines_between(page, title.line.top, region_top)
+    """(table_code, unit, unit_name) printed with a title (see title_lines)."""
+    lines = title_lines(page, title, region_top)
     label = title.label or next((lab for ln in lines if (lab := find_label(ln.text))), None)
     return label, find_unit(lines), find_unit_name(lines)

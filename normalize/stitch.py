@@ -12,18 +12,20 @@ from budgetpdf.extract.layout import TextLine, Word
 from budgetpdf.extract.page import PageLayout
 from budgetpdf.extract.stream import infer_grid
 from budgetpdf.normalize.frame import header_row_count
+from budgetpdf.normalize.numbers import parse_amount
 from budgetpdf.normalize.segment import (
     Fragment,
     TableSegment,
     body_top,
     describe,
-    find_label,
+    is_context_line,
     listed_tables,
     page_titles,
     segment_page,
+    title_like_above,
 )
 from budgetpdf.normalize.text import squash
-from budgetpdf.schemas.knowledge import OTHER, context
+from budgetpdf.schemas.knowledge import OTHER, table_specs
 
 PAGE_NUMBER = regex.compile(r"^[-—–]?\d{1,4}[-—–]?$|^第\d+页")
 
@@ -83,6 +85,7 @@ class DocumentReader:
                 title.spec, title.text, label, unit, unit_name, fallback=title.fallback
             )
             self.segments.append(segment)
+        segment.unit = segment.unit or unit  # a continuation page may print what page 1 did not
         if fragment.grid is None:
             fragment.grid = infer_grid(
                 page.number, _words(page), _below_context(page, fragment), None
@@ -128,13 +131,28 @@ class DocumentReader:
             return
         if fragment.grid.ruled:
             segment = TableSegment(OTHER, "", None, None, None, [fragment])
+            above = title_like_above(page, fragment.grid.ys[0])
+            if continues and (self._runs_on or above is None):
+                # printed on after it, with other columns (a form's next project)
+                segment.borrowed_title = previous.name
+                segment.unit = previous.unit
+            else:
+                segment.borrowed_title = above
             self.segments.append(segment)
             self._open = segment
 
 
 def _holds_no_body(segment: TableSegment) -> bool:
-    """Nothing but a title, or a title over header rows, at the foot of a page."""
-    return all(header_row_count(f.grid) >= f.grid.n_rows for f in segment.fragments)
+    """Nothing but a title, or a title over header rows or a 部门/单位 line (ruled:
+    财政拨款基本支出预算表 | 部门：… 单位：万元 at the foot of a page), with no amount below."""
+    return all(
+        not any(
+            parse_amount(f.grid.text(r, c)) is not None
+            for r in range(header_row_count(f.grid), f.grid.n_rows)
+            for c in range(f.grid.n_cols)
+        )
+        for f in segment.fragments
+    )
 
 
 def _no_header(grid: Grid) -> bool:
@@ -162,21 +180,27 @@ def _below_context(page: PageLayout, fragment: Fragment) -> tuple[float, float, 
     x0, top, x1, bottom = fragment.region
     below = sorted((ln for ln in page.lines if top - 1 <= ln.top < bottom), key=lambda ln: ln.top)
     for line in below:
-        if not _is_context_line(line):
+        if not is_context_line(line):
             break
         top = max(top, line.bottom)
     return (x0, top, x1, bottom)
 
 
-def _is_context_line(line: TextLine) -> bool:
-    s = squash(line.text)
-    return bool(context().unit.search(s) or find_label(s) and len(s) < 20)
-
-
 def demote_fallbacks(segments: list[TableSegment]) -> None:
-    """A fallback title (财政拨款支出表 for 一般公共预算支出表) names the canonical table only
-    where its unit prints no primary twin; beside one it is another table."""
-    primary = {(s.spec.id, s.unit_name) for s in segments if s.fragments and not s.fallback}
+    """A fallback title (财政拨款支出预算表 for 一般公共预算支出表) names the canonical table
+    only where its unit prints no primary twin; beside one it names the table the spec's
+    beside_primary says (财政拨款支出表), else another table."""
+    primary = [(s.spec.id, s.unit_name) for s in segments if s.fragments and not s.fallback]
+    by_id = {spec.id: spec for spec in table_specs()}
     for seg in segments:
-        if seg.fallback and (seg.spec.id, seg.unit_name) in primary:
-            seg.spec = OTHER
+        if seg.fallback and any(
+            spec_id == seg.spec.id and _same_unit(unit_name, seg.unit_name)
+            for spec_id, unit_name in primary
+        ):
+            seg.spec = by_id.get(seg.spec.beside_primary or "", OTHER)
+
+
+def _same_unit(a: str | None, b: str | None) -> bool:
+    """Two tables' 部门/单位 lines name the same unit, also where one is cut at a line break
+    (`部门名称：江苏省高级人民法` / `院 单位：万元`)."""
+    return a == b or bool(a and b and (a.startswith(b) or b.startswith(a)))

@@ -12,15 +12,15 @@ from pathlib import Path
 from budgetpdf import __version__
 from budgetpdf.check.engine import PrintedColumn, run_checks
 from budgetpdf.contract.rows import DocumentResult, DocumentRow, FactRow, TableRow
+from budgetpdf.extract.layout import TextLine
 from budgetpdf.extract.page import PageLayout
 from budgetpdf.extract.reader import open_pages
 from budgetpdf.normalize.concepts import RATE
 from budgetpdf.normalize.frame import ColumnMeaning, Record, TableFrame, build_frame
 from budgetpdf.normalize.metadata import read_metadata
 from budgetpdf.normalize.numbers import to_yuan
-from budgetpdf.normalize.segment import TableSegment
+from budgetpdf.normalize.segment import UNNAMED, TableSegment, find_unit
 from budgetpdf.normalize.stitch import DocumentReader, demote_fallbacks
-from budgetpdf.normalize.text import squash
 from budgetpdf.schemas.knowledge import OTHER
 
 PDF_MAGIC = b"%PDF"
@@ -36,8 +36,13 @@ def file_identity(path: Path) -> tuple[str, int]:
     return hashlib.sha256(data).hexdigest(), len(data)
 
 
-def _doc_unit(segments: list[TableSegment]) -> str | None:
+def _doc_unit(segments: list[TableSegment], lines: list[TextLine]) -> str | None:
+    """The document's unit: the commonest among its tables' printed units, else the
+    commonest unit line anywhere in it (a note page's `单位：万元`); None where it prints
+    no unit at all."""
     units = Counter(s.unit for s in segments if s.unit)
+    if not units:
+        units = Counter(u for line in lines if (u := find_unit([line])))
     return units.most_common(1)[0][0] if units else None
 
 
@@ -48,7 +53,7 @@ def _table_row(
         "doc_id": doc_id,
         "table_no": table_no,
         "table_id": seg.spec.id,
-        "table_name": seg.spec.name or squash(seg.title_raw),
+        "table_name": seg.name,
         "table_code": seg.table_code,
         "title_raw": seg.title_raw,
         "unit": unit,
@@ -64,7 +69,7 @@ def _table_row(
 def _fact_rows(
     doc_id: str, table_no: int, seg: TableSegment, frame: TableFrame, table_unit: str | None
 ) -> list[FactRow]:
-    name = seg.spec.name or squash(seg.title_raw)
+    name = seg.name
     return [
         {
             "doc_id": doc_id,
@@ -209,7 +214,7 @@ def _fill(result: DocumentResult, reader: DocumentReader) -> None:
         return
     doc_id = doc["doc_id"]
     demote_fallbacks(reader.segments)
-    unit_default = _doc_unit(reader.segments)
+    unit_default = _doc_unit(reader.segments, reader.lines)
     printed = [s for s in reader.segments if s.fragments]  # a title alone is a 目录 entry
     kinds = Counter(s.spec.kind for s in printed if s.spec.kind)
     meta = read_metadata(
@@ -221,6 +226,7 @@ def _fill(result: DocumentResult, reader: DocumentReader) -> None:
     # What a person should know about this reading that is not an error (contract 1.1).
     notes: list[str] = list(meta.notes)
     frames = []
+    unit_taken: list[int] = []  # first pages of tables that print no unit
     for seg in printed:
         grids = [f.grid for f in seg.fragments if f.grid is not None]
         frame = build_frame(seg.spec, grids, meta.fiscal_year, meta.doc_kind)
@@ -229,6 +235,10 @@ def _fill(result: DocumentResult, reader: DocumentReader) -> None:
             continue  # a ruled table of contents is not the table it lists
         unit = None if seg.spec.unit == "none" else (seg.unit or unit_default)
         frames.append((seg, frame))
+        if seg.spec.unit != "none" and not seg.unit and frame.records:
+            unit_taken.append(frame.pages[0])
+        if seg.name == UNNAMED:
+            notes.append(f"a table on page {frame.pages[0]} prints no title: named {UNNAMED}")
         result.tables.append(_table_row(doc_id, len(frames), seg, frame, unit))
         result.facts.extend(_fact_rows(doc_id, len(frames), seg, frame, unit))
     doc.update(
@@ -240,6 +250,12 @@ def _fill(result: DocumentResult, reader: DocumentReader) -> None:
         tables_found=sum(1 for seg, _ in frames if seg.spec is not OTHER),
         facts=len(result.facts),
     )
+    if unit_taken:
+        notes.append(_unit_note(unit_taken, unit_default))
+    unmapped = _unmapped_columns(frames)
+    if unmapped:
+        shown = ", ".join(unmapped[:3]) + (" …" if len(unmapped) > 3 else "")
+        notes.append(f"{len(unmapped)} column(s) of standard tables map to no concept: {shown}")
     found = {seg.spec.id for seg, _ in frames}
     printed_columns = {
         no: [_column_row(m) for m in frame.amount_columns]
@@ -251,11 +267,40 @@ def _fill(result: DocumentResult, reader: DocumentReader) -> None:
     doc["checks_failed"] = sum(1 for c in result.checks if c["passed"] is False)
     if doc["tables_found"] == 0:
         doc.update(status="skipped", error="no budget or final-account tables found in the text")
+        # a skipped document contributes nothing: its status and its outputs never disagree
+        result.tables.clear()
+        result.facts.clear()
+        result.checks.clear()
+        doc.update(facts=0, checks_failed=0)
+        notes.clear()
+        if doc["doc_kind"] is None:
+            doc["publisher"] = None  # not a budget or final account: no 部门 publishes it
     elif reader.blank_pages or reader.unmapped_glyphs:
         doc.update(status="partial", error=_partial_reason(reader))
     else:
         doc["status"] = "ok"
     doc["notes"] = "; ".join(notes) or None
+
+
+def _unmapped_columns(frames: list[tuple[TableSegment, TableFrame]]) -> list[str]:
+    """Printed paths of the amount columns of canonical tables that map to no concept."""
+    return sorted(
+        {
+            m.name
+            for seg, frame in frames
+            if seg.spec is not OTHER
+            for m in frame.amount_columns
+            if m.concepts.unmapped
+        }
+    )
+
+
+def _unit_note(pages: list[int], unit: str | None) -> str:
+    """One note for the tables that print no unit of their own."""
+    where = ", ".join(str(p) for p in pages)
+    if unit is None:
+        return f"no unit printed, on the tables of pages {where} nor anywhere in the document"
+    return f"no unit printed on the tables of pages {where}: the document's {unit} taken"
 
 
 def _partial_reason(reader: DocumentReader) -> str:

@@ -53,11 +53,14 @@ class _TableModel(_Strict):
     label_headers: list[str] = []
     unit: Literal["none"] | None = None
     fallback_titles: list[str] = []
+    beside_primary: str | None = None
+    form: bool = False
 
 
 class _ContextModel(_Strict):
     label_patterns: list[str]
     unit_pattern: str
+    title_unit_pattern: str
     publisher_patterns: list[str]
     other_titles: list[str] = []
     not_title: list[str]
@@ -67,7 +70,7 @@ class _ContextModel(_Strict):
     def _patterns(cls, v: list[str]) -> list[str]:
         return [_compiles(p) for p in v]
 
-    @field_validator("unit_pattern")
+    @field_validator("unit_pattern", "title_unit_pattern")
     @classmethod
     def _pattern(cls, v: str) -> str:
         return _compiles(v)
@@ -76,6 +79,14 @@ class _ContextModel(_Strict):
 class _TablesFile(_Strict):
     table: list[_TableModel]
     context: _ContextModel
+
+    @model_validator(mode="after")
+    def _known_twins(self) -> _TablesFile:
+        ids = {t.id for t in self.table}
+        for t in self.table:
+            if t.beside_primary is not None and t.beside_primary not in ids:
+                raise ValueError(f"{t.id}: beside_primary {t.beside_primary!r} is no table id")
+        return self
 
 
 class _HeadersFile(_Strict):
@@ -392,6 +403,8 @@ class TableSpec:
     label_headers: tuple[str, ...] = ()
     unit: str | None = None
     fallback_titles: tuple[str, ...] = ()
+    beside_primary: str | None = None
+    form: bool = False
 
 
 @dataclass(frozen=True)
@@ -412,12 +425,14 @@ class Context:
 
     labels: tuple[regex.Pattern, ...]
     unit: regex.Pattern
+    title_unit: regex.Pattern
     publisher: tuple[regex.Pattern, ...]
     not_title: regex.Pattern
     other_titles: tuple[str, ...]
 
 
-OTHER = TableSpec(id="other", name="", kind="", titles=(), columns=())
+# A table of no known kind may be a form: nothing printed in it is dropped.
+OTHER = TableSpec(id="other", name="", kind="", titles=(), columns=(), form=True)
 
 
 @cache
@@ -437,6 +452,8 @@ def table_specs() -> tuple[TableSpec, ...]:
             label_headers=tuple(t.label_headers),
             unit=t.unit,
             fallback_titles=tuple(squash(x) for x in t.fallback_titles),
+            beside_primary=t.beside_primary,
+            form=t.form,
         )
         for t in data.table
     )
@@ -449,6 +466,7 @@ def context() -> Context:
     return Context(
         labels=tuple(regex.compile(p) for p in data.label_patterns),
         unit=regex.compile(data.unit_pattern),
+        title_unit=regex.compile(data.title_unit_pattern),
         publisher=tuple(regex.compile(p) for p in data.publisher_patterns),
         not_title=regex.compile("|".join(data.not_title)),
         other_titles=tuple(data.other_titles),
