@@ -149,6 +149,9 @@ def uncovered(printed: list[tuple[Decimal, str]], facts: Counter) -> list[tuple[
 
 ROOT = Path(__file__).resolve().parent.parent
 VERIFIED = ROOT / "tests" / "data" / "publishers.csv"
+# Three jurisdictions (烟台, 福州, 重庆) chosen before the naming rules were written and not
+# looked at while writing them: their numbers are the test of what generalises.
+HELDOUT = ROOT / "tests" / "data" / "heldout.csv"
 # Where a document comes from, by its verified publisher or else its file name. Tools may name
 # places; the library never does. The first match wins.
 JURISDICTIONS = (
@@ -320,7 +323,9 @@ def main() -> int:
     parser.add_argument("--details", action="store_true")
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--misses", type=Path, help="write every uncovered amount to this CSV")
-    parser.add_argument("--heldout", type=Path, help="CSV of held-out file names, reported apart")
+    parser.add_argument(
+        "--heldout", type=Path, default=HELDOUT, help="CSV of held-out file names, reported apart"
+    )
     parser.add_argument("--verified", type=Path, default=VERIFIED, help="verified publishers")
     parser.add_argument("--json", type=Path, help="write the numbers to this JSON file")
     parser.add_argument("--no-coverage", action="store_true", help="skip reading the PDFs")
