@@ -100,11 +100,12 @@ def test_u2212_negatives_are_read_from_the_case():
     from budgetpdf.pipeline.document import process_document
 
     result = process_document(need(CASES / "17e5b6e9_negatives_and_rates.pdf"))
-    row = {
-        f["column_name"]: f["value"] for f in result.facts if f["item_name"] == "社会保障和就业支出"
-    }
-    assert row["增减额"] == Decimal("-5.44")
-    assert row["增减率(%)"] == Decimal("-3.89")
+    row = {f["measure"]: f for f in result.facts if f["item_name"] == "社会保障和就业支出"}
+    assert row["增减额"]["value"] == Decimal("-5.44")
+    assert (row["增减额"]["unit"], row["增减额"]["amount_yuan"]) == ("万元", Decimal("-54400"))
+    # a rate keeps its value with unit % and no yuan (case README)
+    assert (row["增减率"]["value"], row["增减率"]["unit"]) == (Decimal("-3.89"), "%")
+    assert row["增减率"]["amount_yuan"] is None
 
 
 # ---------------------------------------------------------------- flat tables as a set
