@@ -410,6 +410,14 @@ def _shallow(path: tuple[str, ...]) -> dict[str, str]:
     return out
 
 
+def is_of_which_heading(cell: str) -> bool:
+    """A header cell that is only `其中` (`其中` spanning 事业单位经营支出 | 上缴上级支出 | …): the
+    columns under it break down a column beside them and are no parts of its sum."""
+    text = normalize(cell)
+    m = _knowledge().of_which.match(text)
+    return bool(m) and m.end() == len(text) > 0
+
+
 def read_concepts(
     path: Sequence[str],
     spec: TableSpec,

@@ -24,6 +24,7 @@ from budgetpdf.normalize.codes import (
 from budgetpdf.normalize.concepts import (
     Concepts,
     concept_column_id,
+    is_of_which_heading,
     name_column,
     own_measure,
     read_concepts,
@@ -261,6 +262,9 @@ def column_meaning(
         name = spec.single_amount if own else concepts.measure
     else:
         name, concepts = name_column(concepts, path, spec, doc_kind, year, keep_flow)
+        if any(is_of_which_heading(c) for c in path) and "其中" not in name:
+            # contract: a 其中 column keeps the 其中: part in column_name (其中:事业单位经营支出)
+            name = f"其中:{name}"
     return ColumnMeaning(name, concept_column_id(concepts, name), concepts)
 
 
