@@ -211,16 +211,19 @@ def _columns(path: Path, wanted: Sequence[str]) -> list[dict]:
 def meaning_measures(out: Path, docs: list[dict], verified: dict, heldout: set[str]) -> dict:
     """Issue 10's measures per group (`rest`, `heldout`, `all`) and per jurisdiction."""
     facts = _columns(
-        out / "facts.parquet", ("doc_id", "table_id", "column_name", "column_id", "unit", *CONCEPTS)
+        out / "facts.parquet",
+        ("doc_id", "table_id", "column_name", "column_id", "unit", "measure", *CONCEPTS),
     )
     tables = _columns(out / "tables.parquet", ("doc_id", "table_id", "table_name"))
     checks = _columns(out / "checks.parquet", ("doc_id", "passed"))
-    # Until the concept columns are filled, a column without concept is an `x_…` id.
+    # Until the concept columns are filled, a column without concept is an `x_…` id. Once they
+    # are, it is a column whose only concept is `measure` and whose name is not that measure
+    # (the single figure of a two-sided summary, `预算数`, names its concept: it is mapped).
     filled = any(f[c] is not None for f in facts for c in CONCEPTS)
 
     def no_concept(f: dict) -> bool:
         if filled:
-            return all(f[c] is None for c in CONCEPTS)
+            return all(f[c] is None for c in CONCEPTS) and f["column_name"] != f["measure"]
         return (f["column_id"] or "").startswith("x_")
 
     by_doc: dict[str, dict] = {}
@@ -266,6 +269,11 @@ def meaning_measures(out: Path, docs: list[dict], verified: dict, heldout: set[s
         if f["table_id"] != "other":
             add(f["doc_id"], "canonical_amounts")
             add(f["doc_id"], "canonical_amounts_no_concept", no_concept(f))
+            # forms (绩效目标表, 绩效自评表, 项目绩效评价得分表) print indicators, not money:
+            # the five money vocabularies do not describe them; reported apart
+            form = f["table_id"].startswith("performance_")
+            add(f["doc_id"], "money_amounts", not form)
+            add(f["doc_id"], "money_amounts_no_concept", not form and no_concept(f))
             info = by_doc.get(f["doc_id"])
             if info:
                 for g in (*info["groups"], info["where"]):
@@ -308,7 +316,9 @@ def print_meaning(measures: dict) -> None:
             f"present {_share(m.get('fiscal_year_present', 0), docs)}; "
             f"facts without unit {_share(m.get('facts_without_unit', 0), m.get('facts', 0))}; "
             f"canonical amounts without concept "
-            f"{_share(m.get('canonical_amounts_no_concept', 0), m.get('canonical_amounts', 0))}; "
+            f"{_share(m.get('canonical_amounts_no_concept', 0), m.get('canonical_amounts', 0))} "
+            f"(money tables "
+            f"{_share(m.get('money_amounts_no_concept', 0), m.get('money_amounts', 0))}); "
             f"column names per canonical table {mean:.1f} (max {max(cols.values(), default=0)}); "
             f"tables without title {_share(m.get('tables_without_title', 0), m.get('tables', 0))}; "
             f"checks not evaluable {m.get('checks_not_evaluable', 0)}, "
