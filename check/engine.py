@@ -148,6 +148,24 @@ def _not_evaluable(
     }
 
 
+def _total_check(
+    doc_id: str,
+    rule: dict,
+    table_id: str,
+    total: FactRow,
+    parts: list[Decimal],
+    where: str,
+    description: str | None = None,
+) -> CheckRow:
+    """A printed total against the sum of its printed (signed) parts, within one unit of the
+    last printed digit per part beyond the first (the documents' 尾数误差 note)."""
+    tol = _unit_of_last_digit([total["value"], *parts]) * (len(parts) - 1)
+    expected = sum(parts, Decimal(0))
+    return _row(
+        doc_id, rule, table_id, expected, total["value"], tol, where, description, total["unit"]
+    )
+
+
 def _terms(parts: list[str], total: str, cells: dict[str, FactRow]) -> list[tuple[str, int]]:
     """(column, sign) pairs; `*` stands for every other column of the row except the
     `其中` (of which) breakdowns, which would count twice."""
@@ -161,24 +179,11 @@ def _row_sums(doc_id: str, rule: dict, tables: dict[str, list[_Instance]]) -> It
         for cells in inst.rows().values():
             total = cells.get(rule["total"])
             terms = _terms(rule["parts"], rule["total"], cells)
-            present = [(cells[name]["value"], sign) for name, sign in terms if name in cells]
+            present = [cells[name]["value"] * sign for name, sign in terms if name in cells]
             if total is None or not present:
                 continue
-            expected = sum((v * s for v, s in present), Decimal(0))
-            tol = _unit_of_last_digit([total["value"], *(v for v, _ in present)]) * (
-                len(present) - 1
-            )
             where = f"{total['item_code'] or total['item_name']} / {rule['total']}"
-            yield _row(
-                doc_id,
-                rule,
-                inst.table_id,
-                expected,
-                total["value"],
-                tol,
-                where,
-                unit=total["unit"],
-            )
+            yield _total_check(doc_id, rule, inst.table_id, total, present, where)
 
 
 def _role(
@@ -257,17 +262,7 @@ def _concept_row_sum(
         parts = [fs[0]["value"] for r, fs in cells.items() if r in rule["parts"]]
         if not parts:
             continue
-        tol = _unit_of_last_digit([total["value"], *parts]) * (len(parts) - 1)
-        yield _row(
-            doc_id,
-            rule,
-            inst.table_id,
-            sum(parts, Decimal(0)),
-            total["value"],
-            tol,
-            where,
-            unit=total["unit"],
-        )
+        yield _total_check(doc_id, rule, inst.table_id, total, parts, where)
     for reason, wheres in skipped.items():
         where = f"{len(wheres)} row(s): {', '.join(wheres[:5])}{' …' if len(wheres) > 5 else ''}"
         yield _not_evaluable(doc_id, rule, inst.table_id, reason, where)
@@ -327,22 +322,11 @@ def _children_sums(doc_id: str, rule: dict, inst: _Instance) -> Iterator[CheckRo
 def _sum_row(
     doc_id: str, rule: dict, inst: _Instance, total: FactRow, parts: list[FactRow], column: str
 ) -> CheckRow:
-    expected = sum((p["value"] for p in parts), Decimal(0))
-    tol = _unit_of_last_digit([total["value"], *(p["value"] for p in parts)]) * (len(parts) - 1)
     codes = "+".join(p["item_code"] or p["item_name"] for p in parts)
     where = f"{total['item_code'] or total['item_name']} / {column}"
     description = f"{inst.table_id}: {total['item_code'] or total['item_name']} = Σ {codes}"
-    return _row(
-        doc_id,
-        rule,
-        inst.table_id,
-        expected,
-        total["value"],
-        tol,
-        where,
-        description,
-        total["unit"],
-    )
+    values = [p["value"] for p in parts]
+    return _total_check(doc_id, rule, inst.table_id, total, values, where, description)
 
 
 def _hierarchies(doc_id: str, rule: dict, tables: dict[str, list[_Instance]]) -> Iterator[CheckRow]:
