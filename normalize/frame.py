@@ -276,14 +276,21 @@ def _columns(grid: Grid, header_rows: int, form: bool = False) -> list[Column]:
             role = "label"
         elif not texts and body == "code":
             role = "code"
-        elif not texts and form:
-            # no heading above it: a form's figure is named by the text to its left
+        elif not texts and captions:
+            # its only heading was a key–value line: a form's figure is named by the text
+            # to its left (`实施期资金总额: | 5.00`), not by a project's or 部门's name
             role = "free"
         else:
             role = "amount"
         measures = tuple(t for t, span in path if t not in vocab.label_block)
         columns.append(Column(c, role, measures, lowest))
     return columns
+
+
+def _is_code_heading(header: str) -> bool:
+    """类, 款, 科目编码, 序号: a heading over codes or numbering, never over figures."""
+    vocab = header_vocabulary()
+    return header in vocab.code or header in vocab.layout or header.endswith(_CODE_HEADINGS)
 
 
 def _names_rows(header: str) -> bool:
@@ -429,7 +436,7 @@ class _RowReader:
             # a text column with a heading (实际完成值 over `37500`, `符合国家要求`) names
             # its figures; a heading that names rows (三级指标) does not
             heading = self.layout.headers.get(c, "")
-            heading = "" if _names_rows(heading) else heading
+            heading = "" if _names_rows(heading) or _is_code_heading(heading) else heading
             if value is None:
                 label = text or label
             elif c not in amount_cols and label and (heading or not is_code(text)):
