@@ -3,6 +3,10 @@
 The grid is read in three passes: where the header ends, what each column is (code, label,
 layout or amount, with its header path), and then row by row, group by group — a group being
 one code–label–amounts block, of which two-sided and side-by-side tables print several.
+
+Forms (绩效目标表, 绩效自评表, tables of no known kind) also rule key–value lines above their
+header (`部门预算编码 | 127`), which are neither body nor header, and may print a second
+header inside the grid (the indicator block): each block is read by its own header.
 """
 
 from __future__ import annotations
