@@ -3,6 +3,10 @@
 The grid is read in three passes: where the header ends, what each column is (code, label,
 layout or amount, with its header path), and then row by row, group by group — a group being
 one code–label–amounts block, of which two-sided and side-by-side tables print several.
+
+Forms (绩效目标表, 绩效自评表, tables of no known kind) also rule key–value lines above their
+header (`部门预算编码 | 127`), which are neither body nor header, and may print a second
+header inside the grid (the indicator block): each block is read by its own header.
 """
 
 from __future__ import annotations
@@ -12,7 +16,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 import regex
-from budgetpdf.extract.grid import Grid
+from budgetpdf.extract.grid import Cell, Grid
 from budgetpdf.normalize.codes import (
     UNCLASSIFIED,
     Classification,
@@ -35,6 +39,9 @@ from budgetpdf.schemas.knowledge import TableSpec, context, header_vocabulary
 
 _FILLER = regex.compile(r"^[*＊]+$")  # `** ** 1 2 3`: stars mark a 栏次 row's label columns
 _CODE_HEADINGS = ("编码", "代码", "编号")
+_DASHES = regex.compile(r"^[-—–－]+$")
+_BRACKETED = regex.compile(r"\([^()]*\)")
+_FORMULA = regex.compile(r"[=＝].*$")  # 小计3=1+2: the column's formula after its name
 
 
 @dataclass(slots=True)
@@ -63,6 +70,7 @@ class Layout:
     groups: list[Group]
     names: dict[int, ColumnMeaning]
     header_rows: int
+    headers: dict[int, str] = field(default_factory=dict)  # each column's lowest heading
 
 
 @dataclass(slots=True)
@@ -78,6 +86,7 @@ class Record:
     value: Decimal
     page: int
     concepts: Concepts
+    percent: bool = False  # a rate column's figure: a percentage, not money
 
 
 @dataclass(slots=True)
@@ -122,14 +131,74 @@ def _is_body_row(grid: Grid, row: int) -> bool:
     )
 
 
-def header_row_count(grid: Grid) -> int:
+def header_row_count(grid: Grid, form: bool = False) -> int:
+    """Rows above the first body row. form: the key–value lines a form rules above its
+    header (`部门预算编码 | 127`) are not body rows, whatever their values look like."""
+    captions = _key_value_rows(grid) if form else frozenset()
     for r in range(grid.n_rows):
-        if _is_body_row(grid, r):
+        if r not in captions and _is_body_row(grid, r):
             return r
     last_layout = max(
         (r for r in range(grid.n_rows) if _is_layout_row(_row_texts(grid, r))), default=-1
     )
     return last_layout + 1 if last_layout >= 0 else min(grid.n_rows, 1)
+
+
+def _strip_key(text: str) -> str:
+    return _BRACKETED.sub("", text).rstrip(":：")
+
+
+def _is_key(text: str) -> bool:
+    """The key of a form's key–value line: 专项名称, 部门(单位)名称, 主管部门及代码, 实施单位."""
+    return bool(text) and _strip_key(text).endswith(header_vocabulary().caption_keys)
+
+
+def _is_value(text: str) -> bool:
+    """A key's value is a name or a code (`宁德市人民政府办公室`, `127`, blank), never a
+    figure with decimals, another key or a column heading."""
+    vocab = header_vocabulary()
+    if not text:
+        return True
+    if _is_key(text) or text in vocab.label or text in vocab.code or context().unit.search(text):
+        return False
+    return parse_amount(text) is None or text.isdigit()
+
+
+def _is_key_value_row(grid: Grid, row: int) -> bool:
+    """`专项名称 | 127部门整体` or `部门(单位)名称 | 宁德市人民政府办公室 | 部门预算编码 | 127`:
+    the row's own cells, left to right, are key | value pairs (a lone unit caption aside)."""
+    texts: list[str] = []
+    for c in range(grid.n_cols):
+        cell = grid.at(row, c)
+        if cell is None:
+            continue
+        if cell.row != row:
+            return False  # a heading ruled over several rows: a header, not a caption line
+        if cell.col == c:
+            texts.append(squash(cell.text))
+    texts = [t for t in texts if not (t and context().unit.search(t) and not _is_key(t))]
+    if len(texts) % 2:
+        texts.append("")
+    pairs = list(zip(texts[::2], texts[1::2], strict=True))
+    return any(k for k, _ in pairs) and all(
+        (_is_key(k) and _is_value(v)) or not (k or v) for k, v in pairs
+    )
+
+
+def _texts(grid: Grid, row: int) -> list[tuple[int, str]]:
+    return list(enumerate(_row_texts(grid, row)))
+
+
+def _key_value_rows(grid: Grid) -> frozenset[int]:
+    """The key–value lines at the top of a form, above its header (titles ruled across the
+    whole grid and blank rows between them aside)."""
+    rows = set()
+    for r in range(grid.n_rows):
+        if _is_key_value_row(grid, r):
+            rows.add(r)
+        elif any(t and grid.at(r, c).colspan < grid.n_cols for c, t in _texts(grid, r)):
+            break
+    return frozenset(rows)
 
 
 def _header_path(grid: Grid, col: int, rows: Sequence[int]) -> list[tuple[str, int]]:
@@ -166,12 +235,18 @@ def _is_caption_row(texts: Sequence[str]) -> bool:
     )
 
 
-def _body_role(grid: Grid, col: int, start: int) -> str | None:
+def _body_role(grid: Grid, col: int, start: int, form: bool = False) -> str | None:
+    """What a column's body holds: codes, labels or amounts, by majority. In a form a dash
+    (`—`: no score for this row) is a blank and `100.00%` a figure, not words: 分值 |
+    执行率(B/A) | 得分 over `10 | 100.00% | 10.00` then `— | | —`."""
     texts = [t for r in range(start, grid.n_rows) if (t := squash(grid.text(r, col)))]
+    if form:
+        texts = [t for t in texts if not _DASHES.match(t)]
     if not texts:
         return None
     codes = sum(is_code(t) for t in texts)
-    amounts = sum(parse_amount(t) is not None for t in texts) - codes
+    figure = (lambda t: t.removesuffix("%")) if form else (lambda t: t)
+    amounts = sum(parse_amount(figure(t)) is not None for t in texts) - codes
     words = len(texts) - codes - amounts
     if codes and codes >= amounts and codes >= words:
         return "code"
@@ -180,34 +255,53 @@ def _body_role(grid: Grid, col: int, start: int) -> str | None:
     return "amount"
 
 
-def _columns(grid: Grid, header_rows: int) -> list[Column]:
+def _columns(grid: Grid, header_rows: int, form: bool = False) -> list[Column]:
     vocab = header_vocabulary()
+    captions = _key_value_rows(grid) if form else frozenset()
     text_rows = [
         r
         for r in range(header_rows)
-        if not _is_layout_row(texts := _row_texts(grid, r)) and not _is_caption_row(texts)
+        if r not in captions
+        and not _is_layout_row(texts := _row_texts(grid, r))
+        and not _is_caption_row(texts)
     ]
     columns = []
     for c in range(grid.n_cols):
         path = _header_path(grid, c, text_rows)
         texts = [t for t, _ in path]
         lowest = texts[-1] if texts else ""
-        body = _body_role(grid, c, header_rows)
+        body = _body_role(grid, c, header_rows, form)
         if any(t in vocab.layout for t in texts) or "".join(texts) in vocab.layout:
             role = "layout"  # 序号 also when its two characters sit in two header rows
         elif lowest in vocab.code or (lowest in vocab.label and body == "code"):
             role = "code"
         elif lowest.endswith(_CODE_HEADINGS):  # 部门经济科目编码 codes; 单位编码 is layout
             role = "code" if body == "code" else "layout"
-        elif lowest in vocab.label or lowest in vocab.unit_label or body == "label":
+        elif _names_rows(lowest) or lowest in vocab.unit_label or body == "label":
             role = "label"
         elif not texts and body == "code":
             role = "code"
+        elif not texts and captions:
+            # its only heading was a key–value line: a form's figure is named by the text
+            # to its left (`实施期资金总额: | 5.00`), not by a project's or 部门's name
+            role = "free"
         else:
             role = "amount"
         measures = tuple(t for t, span in path if t not in vocab.label_block)
         columns.append(Column(c, role, measures, lowest))
     return columns
+
+
+def _is_code_heading(header: str) -> bool:
+    """类, 款, 科目编码, 序号: a heading over codes or numbering, never over figures."""
+    vocab = header_vocabulary()
+    return header in vocab.code or header in vocab.layout or header.endswith(_CODE_HEADINGS)
+
+
+def _names_rows(header: str) -> bool:
+    """A heading that names the row (项目名称; 三级指标 in a form's indicator block)."""
+    vocab = header_vocabulary()
+    return header in vocab.label or header in vocab.block_headings
 
 
 def _groups(grid: Grid, columns: list[Column], spec: TableSpec) -> list[Group]:
@@ -242,6 +336,7 @@ class ColumnMeaning:
     name: str
     id: str
     concepts: Concepts
+    percent: bool = False  # its header says (%) or 率: percentages, whatever the table's unit
 
 
 def column_meaning(
@@ -265,7 +360,20 @@ def column_meaning(
         if any(is_of_which_heading(c) for c in path) and "其中" not in name:
             # contract: a 其中 column keeps the 其中: part in column_name (其中:事业单位经营支出)
             name = f"其中:{name}"
-    return ColumnMeaning(name, concept_column_id(concepts, name), concepts)
+    return ColumnMeaning(name, concept_column_id(concepts, name), concepts, is_rate(path))
+
+
+def is_rate(path: Sequence[str]) -> bool:
+    """A header that says its figures are percentages: `(%)` anywhere, or a name ending in
+    率 once its brackets, formula and number are dropped (`支出实现率(%)⑤=④/③`,
+    `执行率(B/A)`, `资金结余率(%)⑦=⑥/③`)."""
+    for text in path:
+        if "%" in text:
+            return True
+        name = _FORMULA.sub("", _BRACKETED.sub("", text)).rstrip("0123456789")
+        if name.endswith("率"):
+            return True
+    return False
 
 
 def layout_of(
@@ -273,8 +381,8 @@ def layout_of(
 ) -> Layout:
     """Groups and amount columns of one grid. year, doc_kind: the document's fiscal year and
     预算/决算, which set each column's measure (2025年预算数 in a 2026 budget → 上年预算数)."""
-    header_rows = header_row_count(grid)
-    columns = _columns(grid, header_rows)
+    header_rows = header_row_count(grid, spec.form)
+    columns = _columns(grid, header_rows, spec.form)
     groups = _groups(grid, columns, spec)
     sections = header_vocabulary().sections if spec.two_sided else frozenset()
 
@@ -299,7 +407,8 @@ def layout_of(
                 # two columns read the same: a printed year flow tells one from the other
                 siblings = [path(d) for d in others]
                 names[c] = column_meaning(path(c), siblings, spec, single, year, doc_kind, True)
-    return Layout(grid.n_cols, groups, names, header_rows)
+    headers = {col.index: col.header for col in columns}
+    return Layout(grid.n_cols, groups, names, header_rows, headers)
 
 
 # ---------------------------------------------------------------- body rows
@@ -332,10 +441,15 @@ class _RowReader:
         for c in range(grid.n_cols):
             text = grid.text(row, c)
             value = parse_amount(text)
+            # a text column with a heading (实际完成值 over `37500`, `符合国家要求`) names
+            # its figures; a heading that names rows (三级指标) does not
+            heading = self.layout.headers.get(c, "")
+            heading = "" if _names_rows(heading) or _is_code_heading(heading) else heading
             if value is None:
                 label = text or label
-            elif c not in amount_cols and label and not is_code(text):
+            elif c not in amount_cols and label and (heading or not is_code(text)):
                 name = item_name(label)
+                column = heading or name
                 out.append(
                     Record(
                         None,
@@ -344,11 +458,12 @@ class _RowReader:
                         name,
                         join_wrapped(label),
                         None,
-                        name,
-                        concept_column_id(unmapped, name),
+                        column,
+                        concept_column_id(unmapped, column),
                         value,
                         grid.page,
                         unmapped,
+                        is_rate([heading]),
                     )
                 )
         return out
@@ -381,6 +496,10 @@ class _RowReader:
                 if any(_header_is(grid, c, h, self.layout) for h in self.spec.label_headers)
             ]
             return preferred or cols[-1:]
+        if len(cols) > 1 and self.spec.form:
+            # 三级指标 names an indicator, not the 年度指标值 printed right of it
+            naming = [c for c in cols if _names_rows(self.layout.headers.get(c, ""))]
+            return naming[-1:] or cols[-1:]
         return cols[-1:]
 
     def _group_records(
@@ -423,6 +542,7 @@ class _RowReader:
                 value=v,
                 page=grid.page,
                 concepts=self.layout.names[c].concepts,
+                percent=self.layout.names[c].percent,
             )
             for c, v in values
         ]
@@ -518,6 +638,39 @@ def _row_signature(grid: Grid, row: int) -> tuple[str, ...]:
     return tuple(squash(grid.text(row, c)) for c in range(grid.n_cols))
 
 
+def _is_block_heading_row(grid: Grid, row: int) -> bool:
+    """A row printing two or more headings that open a second header (一级指标 | 二级指标)."""
+    headings = header_vocabulary().block_headings
+    return sum(t in headings for t in _row_texts(grid, row)) >= 2
+
+
+def _row_block(grid: Grid, start: int, stop: int) -> Grid:
+    """Rows [start, stop) of a grid as a grid of their own. A cell reaching over the block's
+    edge is clipped to it; its text stays in the block where it starts."""
+    cells = []
+    for cell in grid.cells:
+        top, bottom = max(cell.row, start), min(cell.row + cell.rowspan, stop)
+        if top >= bottom:
+            continue
+        text = cell.text if cell.row >= start else ""
+        bbox = (cell.bbox[0], grid.ys[top], cell.bbox[2], grid.ys[bottom])
+        cells.append(Cell(text, top - start, cell.col, bottom - top, cell.colspan, bbox))
+    return Grid(grid.page, grid.xs, grid.ys[start : stop + 1], cells, grid.ruled)
+
+
+def form_blocks(grid: Grid) -> list[Grid]:
+    """A form's grid cut where a second header starts inside its body: the 部门整体绩效自评表
+    prints its 资金 block (预算安排 | 拨付情况 | 结余情况 …) and below it the indicator block
+    (一级指标 | 二级指标 | 三级指标 | 年度指标值 | 实际完成值 | 指标分值 | 自评得分), each
+    read by its own header. One block where there is no second header."""
+    first_body = header_row_count(grid, form=True)
+    starts = [r for r in range(first_body + 1, grid.n_rows) if _is_block_heading_row(grid, r)]
+    if not starts:
+        return [grid]
+    edges = [0, *starts, grid.n_rows]
+    return [_row_block(grid, a, b) for a, b in zip(edges, edges[1:], strict=False)]
+
+
 def build_frame(
     spec: TableSpec,
     grids: Sequence[Grid],
@@ -536,12 +689,14 @@ def build_frame(
     joiners: list[SplitCodeJoiner] = []
     units: dict[int, str] = {}  # the 预算单位 each group's rows belong to, across pages
     printed: dict[str, ColumnMeaning] = {}
-    for grid in grids:
+    blocks = [(b, i > 0) for g in grids for i, b in enumerate(form_blocks(g) if spec.form else [g])]
+    for grid, inner in blocks:
         own = layout_of(grid, spec, year, doc_kind)
         texts = _header_texts(grid, own.header_rows)
         # A page that continues a table without repeating its header: its leading rows
-        # (blank, or label-only template rows) share no text with the real header.
-        inherits = layout is not None and not (texts & first_header)
+        # (blank, or label-only template rows) share no text with the real header. A second
+        # header inside a page (a form's indicator block) is its own.
+        inherits = not inner and layout is not None and not (texts & first_header)
         if inherits and grid.n_cols != layout.n_cols:
             layout = _realigned(own, grid, layout, previous)
             joiners = [SplitCodeJoiner() for _ in layout.groups]

@@ -104,8 +104,9 @@ def _fact_rows(
 
 
 def _fact_unit(record: Record, table_unit: str | None) -> str | None:
-    """A rate column (增减率) holds percentages whatever the table's money unit says."""
-    return PERCENT if record.concepts.measure == RATE else table_unit
+    """A rate column (增减率; a header saying (%) or 率, 支出实现率(%)) holds percentages
+    whatever the table's money unit says."""
+    return PERCENT if record.concepts.measure == RATE or record.percent else table_unit
 
 
 def _column_row(meaning: ColumnMeaning) -> PrintedColumn:

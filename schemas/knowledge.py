@@ -96,6 +96,8 @@ class _HeadersFile(_Strict):
     layout: list[str]
     sections: list[str]
     label_block: list[str]
+    caption_keys: list[str] = []
+    block_headings: list[str] = []
 
 
 class _ColumnsFile(_Strict):
@@ -417,6 +419,8 @@ class HeaderVocabulary:
     sections: frozenset[str]
     label_block: frozenset[str]
     unit_label: frozenset[str]
+    caption_keys: tuple[str, ...] = ()  # suffixes of the keys of a form's key–value lines
+    block_headings: frozenset[str] = frozenset()  # a second header inside a form
 
 
 @dataclass(frozen=True)
@@ -488,6 +492,8 @@ def header_vocabulary() -> HeaderVocabulary:
         sections=words(data.sections),
         label_block=words(data.label_block),
         unit_label=words(data.unit_label),
+        caption_keys=tuple(squash(x) for x in data.caption_keys),
+        block_headings=words(data.block_headings),
     )
 
 

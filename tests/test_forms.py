@@ -1,0 +1,116 @@
+"""Forms printed as tables (绩效目标表, 绩效自评表): key–value lines above the header, a second
+header (the indicator block) inside the grid, rate columns.
+
+Values are read from real PDFs: the reported case 宁德 部门整体绩效自评表 2024 and a 西安
+卫生健康委员会 项目绩效自评表."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from functools import cache
+from pathlib import Path
+
+import pytest
+from budgetpdf.extract.reader import open_pages
+from budgetpdf.normalize.frame import Record, build_frame
+from budgetpdf.normalize.stitch import DocumentReader, demote_fallbacks
+from budgetpdf.pipeline.document import process_document
+
+from tests.conftest import REAL, SHARED, need
+
+CASE = SHARED / "cases" / "f17e3c9d_ningde_self_evaluation_2024.pdf"
+
+
+@cache
+def _case():
+    return process_document(need(CASE))
+
+
+def _facts(item: str) -> dict[str, tuple[Decimal, str | None]]:
+    return {
+        f["column_name"]: (f["value"], f["unit"]) for f in _case().facts if f["item_name"] == item
+    }
+
+
+def _page_records(prefix: str, page: int) -> list[Record]:
+    found = sorted(REAL.glob(f"{prefix}_*.pdf")) if REAL.exists() else []
+    path = need(found[0] if found else REAL / f"{prefix}_missing.pdf")
+    reader = DocumentReader()
+    for p in open_pages(Path(path)):
+        if p.number == page:
+            reader.read(p)
+    demote_fallbacks(reader.segments)
+    seg = next(s for s in reader.segments if s.fragments)
+    return build_frame(seg.spec, [f.grid for f in seg.fragments]).records
+
+
+def test_self_evaluation_read_as_such():
+    doc = _case().document
+    assert doc["publisher"] == "宁德市人民政府办公室"
+    assert doc["fiscal_year"] == 2024
+    assert {t["table_id"] for t in _case().tables} == {"performance_self_evaluation"}
+
+
+def test_key_value_lines_are_not_rows_nor_headers():
+    # `专项名称 | 127部门整体` and `部门(单位)名称 | 宁德市人民政府办公室 | 部门预算编码 | 127`
+    # above the header: `127` is a code, not an amount; no column is named after them.
+    facts = _case().facts
+    assert not any("127" in f["column_name"] for f in facts)
+    assert not any(f["item_name"].replace(".", "").isdigit() for f in facts)
+    assert not any(f["item_name"] == "宁德市人民政府办公室" for f in facts)
+
+
+def test_money_block_under_its_two_row_header():
+    total = _facts("合计")
+    by_word = {
+        word: next(v for name, v in total.items() if word in name)
+        for word in ("年初部门预算安排金额", "年中调整金额", "年度拨付金额", "本年度结余金额")
+    }
+    assert by_word["年初部门预算安排金额"][0] == Decimal("9209.55")
+    assert by_word["年中调整金额"][0] == Decimal("790.22")
+    assert by_word["年度拨付金额"][0] == Decimal("8874.74")
+    assert by_word["本年度结余金额"][0] == Decimal("1125.03")
+    assert Decimal("9999.77") in {v for v, _ in total.values()}  # 小计③=①+②
+
+
+@pytest.mark.parametrize(("word", "value"), [("支出实现率", "88.75"), ("资金结余率", "11.25")])
+def test_rate_columns_are_percent(word, value):
+    (got,) = [v for name, v in _facts("合计").items() if word in name]
+    assert got == (Decimal(value), "%")
+    rate = [f for f in _case().facts if word in f["column_name"]]
+    assert all(f["amount_yuan"] is None for f in rate)
+
+
+def test_indicator_block_is_a_second_header():
+    # 一级指标 | 二级指标 | 三级指标 | 年度指标值 | 实际完成值 | 指标分值 | 自评得分 inside the grid
+    row = _facts("“三公”经费控制率")
+    assert row["实际完成值"][0] == Decimal("93.47")
+    assert row["指标分值"][0] == Decimal("2")
+    assert row["自评得分"][0] == Decimal("2")
+    assert _facts("市政府常务会议场次")["自评得分"][0] == Decimal("1.33")
+    total = [f for f in _case().facts if "评价总分" in f["item_name"]]
+    assert [f["value"] for f in total] == [Decimal("92.33")]
+
+
+def test_project_self_evaluation_headed_columns():
+    # 西安 卫生健康委员会 p.57: 项目名称/主管部门 lines above `项目资金(万元) | 年初预算数 | …`;
+    # 分值/得分 print `—` on the rows they do not score; 年度指标值/实际完成值 print figures
+    # among words.
+    records = _page_records("d504cbd6", 57)
+    cells = {(r.item_name, r.column_name): r.value for r in records}
+    assert cells[("年度资金总额", "年初预算数")] == Decimal("458")
+    assert cells[("年度资金总额", "分值")] == Decimal("10")
+    assert cells[("年度资金总额", "得分")] == Decimal("10.00")
+    assert cells[("指标1:参加考试人数", "实际完成值")] == Decimal("37500")
+    assert cells[("指标1:考试费用", "得分")] == Decimal("12.5")
+    assert not any("卫生健康" in r.column_name for r in records)
+
+
+def test_is_rate():
+    from budgetpdf.normalize.frame import is_rate
+
+    assert is_rate(["拨付情况", "支出实现率(%)5=4/3"])
+    assert is_rate(["执行率(B/A)"])
+    assert is_rate(["增减%"])
+    assert not is_rate(["年度拨付金额4"])
+    assert not is_rate(["小计3=1+2"])
