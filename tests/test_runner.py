@@ -106,6 +106,9 @@ def test_u2212_negatives_are_read_from_the_case():
     # a rate keeps its value with unit % and no yuan (case README)
     assert (row["增减率"]["value"], row["增减率"]["unit"]) == (Decimal("-3.89"), "%")
     assert row["增减率"]["amount_yuan"] is None
+    # and enters no additive check (the 类 sum of rates failed before: −26.83 vs −5.03)
+    assert not any(c["unit"] == "%" for c in result.checks)
+    assert result.document["checks_failed"] == 0
 
 
 # ---------------------------------------------------------------- flat tables as a set
