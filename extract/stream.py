@@ -323,11 +323,35 @@ def _header_cells(words: Sequence[Word], bounds: Sequence[float]) -> list[_Heade
                 break
         else:
             cells.append(_HeaderCell([w], cols))
+    _settle_shared_columns(cells, bounds)
     n_cols = len(bounds) - 1
     for cell in cells:  # top to bottom: a parent is placed before the cells under it
         if any(_has_cell_below(cells, cell, c) for c in cell.cols):
             cell.cols = _centred_span(cells, cell, bounds, n_cols)
     return cells
+
+
+def _settle_shared_columns(cells: Sequence[_HeaderCell], bounds: Sequence[float]) -> None:
+    """Two headings of one header line never share a column: a shared column goes to the
+    heading that covers more of it. A heading set right-aligned to its amounts reaches into
+    the column on its left (`上缴上级支出 | 对附属单位补助支出` over amounts flush right: the
+    second heading covered both columns, and 上缴上级支出 was lost; case 1ee2eab2)."""
+
+    def share(cell: _HeaderCell, c: int) -> float:
+        return min(cell.x1, bounds[c + 1]) - max(cell.x0, bounds[c])
+
+    for a in cells:
+        for b in cells:
+            same_line = a is not b and a.top < b.bottom and b.top < a.bottom
+            shared = [c for c in a.cols if c in b.cols] if same_line else []
+            for c in shared:
+                loser = a if share(a, c) < share(b, c) else b
+                if len(loser.cols) > 1 and c in (loser.cols[0], loser.cols[-1]):
+                    loser.cols = (
+                        range(c + 1, loser.cols[-1] + 1)
+                        if c == loser.cols[0]
+                        else range(loser.cols[0], c)
+                    )
 
 
 def _has_cell_below(cells: Sequence[_HeaderCell], cell: _HeaderCell, col: int) -> bool:

@@ -361,3 +361,22 @@ def test_a_known_concept_without_a_1_0_id_is_not_unknown_and_tables_merge():
     copies = [{**f, "unit_name": u} for u in "abc" for f in broken]
     [c] = checks(copies, "budget_three_public_sum")
     assert c["passed"] is None and c["location"].startswith("3 tables")
+
+
+def test_case_right_aligned_headers_every_column_once(case_1ee2eab2):
+    # headings set flush right over their amounts: 对附属单位补助支出 reached into the column of
+    # 上缴上级支出, which was lost, and its 50.00 became a second 对附属单位补助支出 figure
+    facts = case_1ee2eab2.facts
+    keys = [(f["row_no"], f["column_name"]) for f in facts]
+    assert len(keys) == len(set(keys))  # never two facts for one (row, column)
+    total = {f["column_name"]: f["value"] for f in facts if f["item_name"] == "合计"}
+    assert total == {
+        "合计": Decimal("1534.56"),
+        "基本支出": Decimal("1034.56"),
+        "项目支出": Decimal("300.00"),
+        "事业单位经营支出": Decimal("120.00"),
+        "上缴上级支出": Decimal("50.00"),
+        "对附属单位补助支出": Decimal("30.00"),
+    }
+    rows = [c for c in case_1ee2eab2.checks if c["check_id"] == "budget_expenditure_row_sum"]
+    assert rows and all(c["passed"] is True for c in rows)
