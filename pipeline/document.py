@@ -9,7 +9,7 @@ from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
-from budgetpdf import __version__
+from budgetpdf import pipeline_version
 from budgetpdf.check.engine import PrintedColumn, run_checks
 from budgetpdf.contract.rows import DocumentResult, DocumentRow, FactRow, TableRow
 from budgetpdf.extract.layout import TextLine
@@ -32,8 +32,10 @@ class InputError(Exception):
 
 
 def file_identity(path: Path) -> tuple[str, int]:
-    data = path.read_bytes()
-    return hashlib.sha256(data).hexdigest(), len(data)
+    """(SHA-256 hex digest, size in bytes) of a file, read by streaming, never whole."""
+    with path.open("rb") as fh:
+        digest = hashlib.file_digest(fh, "sha256")
+        return digest.hexdigest(), fh.tell()
 
 
 def _doc_unit(segments: list[TableSegment], lines: list[TextLine]) -> str | None:
@@ -140,7 +142,7 @@ def document_row(path: Path, sha: str, size: int) -> DocumentRow:
         "facts": 0,
         "checks_failed": 0,
         "seconds": 0.0,
-        "pipeline_version": __version__,
+        "pipeline_version": pipeline_version(),
         "notes": None,
     }
 

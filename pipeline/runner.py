@@ -582,7 +582,6 @@ def _plan(
 def _commit(out: Path, result: DocumentResult, summary: RunSummary) -> None:
     """Write one document's rows as dataset parts and count it."""
     doc = result.document
-    doc["pipeline_version"] = pipeline_version()  # the row is built with the package version
     write_document(
         out,
         {
