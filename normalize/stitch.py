@@ -39,6 +39,7 @@ class DocumentReader:
     pages: int = 0
     blank_pages: int = 0
     unmapped_glyphs: int = 0
+    glyphs: int = 0
     _open: TableSegment | None = None
     _runs_on: bool = False
     _titled_on: int = 0  # page of the open table's title
@@ -49,6 +50,7 @@ class DocumentReader:
         self.pages += 1
         self.lines.extend(page.lines)
         self.unmapped_glyphs += page.unmapped_glyphs
+        self.glyphs += len(page.chars)
         if not page.chars:
             self.blank_pages += 1
             self._open = None

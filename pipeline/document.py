@@ -269,7 +269,7 @@ def _fill(result: DocumentResult, reader: DocumentReader) -> None:
     )
     doc["checks_failed"] = sum(1 for c in result.checks if c["passed"] is False)
     if doc["tables_found"] == 0:
-        doc.update(status="skipped", error="no budget or final-account tables found in the text")
+        doc.update(status="skipped", error=_no_tables_reason(reader))
         # a skipped document contributes nothing: its status and its outputs never disagree
         result.tables.clear()
         result.facts.clear()
@@ -304,6 +304,18 @@ def _unit_note(pages: list[int], unit: str | None) -> str:
     if unit is None:
         return f"no unit printed, on the tables of pages {where} nor anywhere in the document"
     return f"no unit printed on the tables of pages {where}: the document's {unit} taken"
+
+
+def _no_tables_reason(reader: DocumentReader) -> str:
+    """Why a document yields no tables: mostly undecodable glyphs (a font without a usable
+    ToUnicode map prints `(cid:N)`) say nothing of what it is, so it is never called "not a
+    budget" then (case 67fe8550: a real budget whose only font has no map)."""
+    if reader.unmapped_glyphs * 2 > reader.glyphs:
+        return (
+            f"text layer cannot be decoded: {reader.unmapped_glyphs} of {reader.glyphs} glyphs "
+            "have no Unicode mapping (fonts without ToUnicode); OCR is not available"
+        )
+    return "no budget or final-account tables found in the text"
 
 
 def _partial_reason(reader: DocumentReader) -> str:

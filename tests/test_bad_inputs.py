@@ -10,7 +10,7 @@ import pyarrow.parquet as pq
 import pytest
 from budgetpdf.pipeline.document import process_document
 from budgetpdf.pipeline.runner import run
-from conftest import SAMPLE
+from conftest import SAMPLE, SHARED, need
 from pypdf import PdfReader, PdfWriter
 from reportlab.lib.pagesizes import A4
 from reportlab.pdfbase import pdfmetrics
@@ -112,3 +112,12 @@ def test_run_goes_on_past_bad_files(bad_inputs, sample, tmp_path):
     good_id = next(d["doc_id"] for d in docs if d["source"] == SAMPLE.name)
     assert facts.filter(facts["doc_id"].to_numpy() == good_id).num_rows == len(sample.facts)
     assert len(sample.facts) == 64
+
+
+def test_undecodable_text_layer_is_said_never_not_a_budget():
+    # a real 2019 budget whose only font has no usable ToUnicode map: every glyph is (cid:N)
+    pdf = need(SHARED / "cases" / "67fe8550_font_without_tounicode.pdf")
+    doc = process_document(pdf).document
+    assert doc["status"] == "skipped"
+    assert doc["error"].startswith("text layer cannot be decoded: 3431 of 3650 glyphs")
+    assert "no budget" not in doc["error"]
