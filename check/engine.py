@@ -22,6 +22,7 @@ from typing import TypedDict
 import regex
 from budgetpdf.contract.rows import CheckRow, FactRow
 from budgetpdf.extract.layout import TextLine
+from budgetpdf.normalize.concepts import children
 from budgetpdf.normalize.numbers import parse_amount, to_yuan
 from budgetpdf.normalize.text import squash
 from budgetpdf.schemas.knowledge import CONCEPT_DIMENSIONS, check_rules
@@ -196,7 +197,7 @@ def _role(
     dimension, or a `其中` breakdown that would count twice)."""
     if "其中" in f["column_name"]:
         return None
-    named = {rule["total"], *rule["parts"]}
+    named = {rule["total"], *rule["parts"], *_stand_ins(rule)}
     if inst.reads_concepts:
         if f.get("measure") in not_additive or (
             rule["measure"] and f.get("measure") != rule["measure"]
@@ -214,6 +215,24 @@ def _role(
     if name[len(prefix) :] in rule["others"]:
         return None  # a concept 1.0 gave no id (会议费) that is not this sum's
     return UNKNOWN if f["column_id"].startswith("x_") else None
+
+
+def _children(rule: dict, part: str) -> tuple[str, ...]:
+    return children(rule["by"], part) if rule["by"] else ()
+
+
+def _part_cells(rule: dict, part: str, cells: dict[str, list[FactRow]]) -> list[FactRow]:
+    """A part's cell in one row, or, where the row leaves it blank (not printed, or printed
+    empty: a 公务用车购置及运行维护费 小计 left blank over 购置费 18.69 | 运行维护费 4.83), the
+    cells of its own parts."""
+    if part in cells:
+        return cells[part][:1]
+    return [cells[c][0] for c in _children(rule, part) if c in cells]
+
+
+def _stand_ins(rule: dict) -> set[str]:
+    """Values that may stand in for a part the table does not print: its own parts."""
+    return {c for p in rule["parts"] for c in _children(rule, p)}
 
 
 def _concept_row_sum(
@@ -242,7 +261,10 @@ def _concept_row_sum(
                 doc_id, rule, inst.table_id, f"total {rule['total']} not identified; {no_concept}"
             )
         return
-    missing = [p for p in rule["required"] if p not in printed]
+    # a required part may be printed as its own parts only (购置费 | 运行维护费)
+    missing = [
+        p for p in rule["required"] if p not in printed and not printed & set(_children(rule, p))
+    ]
     if missing:
         yield _not_evaluable(
             doc_id, rule, inst.table_id, f"required column(s) {', '.join(missing)} not identified"
@@ -261,10 +283,10 @@ def _concept_row_sum(
         if doubled:
             skipped[f"two figures for one cell in {', '.join(doubled)}"].append(where)
             continue
-        parts = [fs[0]["value"] for r, fs in cells.items() if r in rule["parts"]]
-        if not parts:
+        values = [f["value"] for p in rule["parts"] for f in _part_cells(rule, p, cells)]
+        if not values:
             continue
-        yield _total_check(doc_id, rule, inst.table_id, total, parts, where)
+        yield _total_check(doc_id, rule, inst.table_id, total, values, where)
     for reason, wheres in skipped.items():
         where = f"{len(wheres)} row(s): {', '.join(wheres[:5])}{' …' if len(wheres) > 5 else ''}"
         yield _not_evaluable(doc_id, rule, inst.table_id, reason, where)

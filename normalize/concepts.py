@@ -266,6 +266,12 @@ def _read_component(raw: str, parent_values: tuple[str, ...] = ()) -> _Reading:
 # ------------------------------------------------------------------ a path
 
 
+def children(dim: str, value: str) -> tuple[str, ...]:
+    """The values one level below `value` in its dimension's hierarchy (schemas/concepts.toml
+    `parent`): 公务用车购置及运行维护费 → 公务用车购置费, 公务用车运行维护费."""
+    return tuple(v for (d, v), p in _knowledge().parents.items() if d == dim and p == value)
+
+
 def _ancestors(dim: str, value: str) -> list[str]:
     parents = _knowledge().parents
     out = []

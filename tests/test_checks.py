@@ -380,3 +380,31 @@ def test_case_right_aligned_headers_every_column_once(case_1ee2eab2):
     }
     rows = [c for c in case_1ee2eab2.checks if c["check_id"] == "budget_expenditure_row_sum"]
     assert rows and all(c["passed"] is True for c in rows)
+
+
+def test_a_blank_subtotal_part_is_its_own_parts():
+    # 预算09表: the 公务用车购置及运行维护费 小计 is left blank over 购置费 18.69 | 运行维护费 4.83;
+    # the 三公 subtotal 40.77 = 17.10 + 0.15 + 18.69 + 4.83 (before: 17.25, a false failure)
+    t = "budget_three_public"
+    facts = [
+        fact(
+            t, '"三公"经费合计', "40.77", item="", measure="预算数", expense_item='"三公"经费合计'
+        ),
+        fact(
+            t, "因公出国(境)费", "17.10", item="", measure="预算数", expense_item="因公出国(境)费"
+        ),
+        fact(t, "公务接待费", "0.15", item="", measure="预算数", expense_item="公务接待费"),
+        fact(
+            t, "公务用车购置费", "18.69", item="", measure="预算数", expense_item="公务用车购置费"
+        ),
+        fact(
+            t,
+            "公务用车运行维护费",
+            "4.83",
+            item="",
+            measure="预算数",
+            expense_item="公务用车运行维护费",
+        ),
+    ]
+    [c] = checks(facts, "budget_three_public_subtotal")
+    assert (c["expected"], c["actual"], c["passed"]) == (Decimal("40.77"), Decimal("40.77"), True)
