@@ -372,10 +372,15 @@ def test_impossible_jobs_are_refused(tmp_path, jobs):
 
 def test_ctrl_c_is_one_line_exit_130_and_consistent_tables(tmp_path):
     out = tmp_path / "out"
-    seed = need(SHARED / "corpus" / "seed" / "seed_lattice.pdf")
-    cmd = [sys.executable, "-m", "budgetpdf.pipeline.cli", "run", str(SAMPLE), str(seed)]
+    seeds = [need(SHARED / "corpus" / "seed" / f"seed_{k}.pdf") for k in ("lattice", "stream")]
+    cmd = [sys.executable, "-m", "budgetpdf.pipeline.cli", "run", str(SAMPLE), *map(str, seeds)]
+    # one worker: after the sample commits, seconds of seed pages are still to read, so the
+    # interrupt always lands mid-run (with two workers both could finish first)
     proc = subprocess.Popen(
-        [*cmd, "--out", str(out)], stderr=subprocess.PIPE, text=True, start_new_session=True
+        [*cmd, "--out", str(out), "--jobs", "1"],
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
     )
     markers = out / "dataset" / "documents"
     deadline = time.monotonic() + 60
