@@ -19,6 +19,7 @@ _BRACKETED = regex.compile(r"[(（][^()（）]*[)）]")
 _FORMULA = regex.compile(r"[=＝].*$")  # 支出实现率(%)⑤=④/③: the column's formula after its name
 # a unit in brackets closing a text: 视频监控运维覆盖率（%）, 资金金额（万元）, 执行率(B/A) is none
 _CLOSING_UNIT = regex.compile(r"[(（]([^()（）]{1,8})[)）]$")
+_RATIO = regex.compile(r"[/·]")
 
 
 def is_rate(path: Sequence[str]) -> bool:
@@ -35,14 +36,20 @@ def is_rate(path: Sequence[str]) -> bool:
 
 
 def unit_of(text: str) -> str | None:
-    """The unit a text is or ends with in brackets, if it is one of the known units:
-    `万元`, `（万元）`, `系统平台运维和建设项目数量(项)` → 项; `因公出国(境)` → None."""
+    """The unit a text is or ends with in brackets, if it is a known unit or a ratio of
+    known units: `万元`, `（万元）`, `元/天`, `系统平台运维和建设项目数量(项)` → 项;
+    `因公出国(境)` → None."""
     s = squash(text)
-    known = quantities().units
-    if s in known:
+    if _is_unit(s):
         return s
     m = _CLOSING_UNIT.search(s)
-    return m.group(1) if m and m.group(1) in known else None
+    return m.group(1) if m and _is_unit(m.group(1)) else None
+
+
+def _is_unit(text: str) -> bool:
+    # 元/天, 元/人·年 (聘用注册会计师单位成本 ≤ 800 元/天): every part a known unit
+    known = quantities().units
+    return bool(text) and all(p in known for p in _RATIO.split(text))
 
 
 def heading_unit(path: Sequence[str]) -> str | None:

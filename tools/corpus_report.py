@@ -290,10 +290,12 @@ def meaning_measures(out: Path, docs: list[dict], verified: dict, heldout: set[s
             add(f["doc_id"], "canonical_amounts")
             add(f["doc_id"], "canonical_amounts_no_concept", no_concept(f))
             # the five vocabularies describe money; scores, rates and indicator values are
-            # quantities with their own unit (normalize/quantities.py), reported apart
-            add(f["doc_id"], "money_amounts", money)
-            add(f["doc_id"], "money_amounts_no_concept", money and no_concept(f))
-            add(f["doc_id"], "quantities", not money)
+            # quantities with their own unit (normalize/quantities.py), reported apart, also
+            # an indicator whose unit is money (工程改造成本 ≤ 900 万元): its row names it
+            amount = money and not indicator
+            add(f["doc_id"], "money_amounts", amount)
+            add(f["doc_id"], "money_amounts_no_concept", amount and no_concept(f))
+            add(f["doc_id"], "quantities", not amount)
             info = by_doc.get(f["doc_id"])
             if info:
                 for g in (*info["groups"], info["where"]):
