@@ -97,7 +97,8 @@ def test_a_total_totals_the_dimension_its_siblings_break_down():
 
 
 def test_a_heading_no_vocabulary_holds_keeps_its_printed_path():
-    concepts, name = read("政府购买服务项目/小计", "budget_expenditure", siblings=["合计", "基本支出"])
+    siblings = ["合计", "基本支出"]
+    concepts, name = read("政府购买服务项目/小计", "budget_expenditure", siblings=siblings)
     assert concepts == Concepts("预算数", unmapped=True) and name == "政府购买服务项目/小计"
 
 
