@@ -49,6 +49,19 @@ def test_what_an_organisation_name_looks_like(printed: str, name: str | None, ki
     assert candidate_kind(printed) == kind
 
 
+def test_a_cover_title_wrapped_over_four_lines():
+    # a long name wraps too: `2026 年度` / `福州经济技术开发区生态` / `环境局` / `单位预算`
+    # (a 福州 cover, one of the held-out jurisdictions, looked at after its blind measurement)
+    from grids import line
+
+    cover = [
+        line(t, 100.0 + 30 * i)
+        for i, t in enumerate(["2026 年度", "福州经济技术开发区生态", "环境局", "单位预算", "目录"])
+    ]
+    meta = read_metadata(cover, Counter(), [])
+    assert (meta.publisher, meta.fiscal_year) == ("福州经济技术开发区生态环境局", 2026)
+
+
 def test_a_document_naming_no_publisher_says_so():
     meta = read_metadata([], Counter(), [])
     assert meta.publisher is None and meta.fiscal_year is None
