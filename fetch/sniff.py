@@ -57,29 +57,31 @@ class Verdict:
 
 
 def is_pdf(head: bytes) -> bool:
-    """Whether bytes start a PDF: `%PDF-` within their first HEAD bytes."""
+    """Whether `%PDF-` stands within the first HEAD bytes (sniff also rules out containers)."""
     return head[:HEAD].find(PDF_MAGIC) >= 0
 
 
 def sniff(data: bytes, content_type: str | None = None) -> Verdict:
     """The verdict on a whole body; content_type (the header as sent) only colours the
     reason, it never decides."""
-    if is_pdf(data):
-        return Verdict("pdf")
     sent = f" (sent as {content_type})" if content_type else ""
     if not data.strip():
         return Verdict("other", f"empty response ({len(data)} bytes){sent}")
+    # A container's signature at byte 0 wins over a `%PDF-` further on: a ZIP that stores a
+    # PDF uncompressed shows the PDF's header within its first kilobyte.
     if data.startswith(_ZIP):
         return _sniff_zip(data, sent)
-    if _HTML_START.match(data[:HEAD]) or b"<html" in data[:HEAD].lower():
-        title = page_title(data, content_type)
-        shown = f" «{title}»" if title else ""
-        return Verdict("other", f"HTML page{shown}, not a PDF{sent}")
     if data.startswith(_OLE):
         return Verdict("other", f"{_ole_kind(data)}, not a PDF{sent}")
     for magic, what in _SIGNATURES:
         if data.startswith(magic):
             return Verdict("other", f"{what}, not a PDF{sent}")
+    if is_pdf(data):  # junk before the header (a server's warning text) is allowed
+        return Verdict("pdf")
+    if _HTML_START.match(data[:HEAD]) or b"<html" in data[:HEAD].lower():
+        title = page_title(data, content_type)
+        shown = f" «{title}»" if title else ""
+        return Verdict("other", f"HTML page{shown}, not a PDF{sent}")
     first = data[:8].hex(" ")
     return Verdict("other", f"not a PDF: no %PDF- header in the first 1 KB (starts {first}){sent}")
 

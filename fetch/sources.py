@@ -9,7 +9,7 @@ file and the key).
     retries = 2                # further tries after a timeout, a dropped connection, 429 or 5xx
     backoff = 2.0              # seconds before the first retry; doubled for each next one
     max_bytes = 200_000_000    # a response larger than this is not taken
-    parallel = 4               # sources walked at once (each host still gets `delay`)
+    parallel = 8               # sources walked at once (each host still gets `delay`)
 
     [[source]]
     id = "finance-bureau"                          # names the source in the manifest
@@ -60,7 +60,7 @@ class Politeness(_Strict):
     retries: int = Field(2, ge=0, le=10)
     backoff: float = Field(2.0, ge=0)
     max_bytes: int = Field(200_000_000, gt=0)
-    parallel: int = Field(4, ge=1, le=32)
+    parallel: int = Field(8, ge=1, le=32)
 
 
 class Source(_Strict):

@@ -16,7 +16,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 class Route:
     """What one path answers: body with content_type and status; `location` for a redirect;
     `delay` seconds before answering; validators (an ETag of the body's hash, a fixed
-    Last-Modified) unless turned off; `fail_first` answers of 503 before the real one."""
+    Last-Modified) unless turned off; `fail_first` answers of 503 before the real one. The
+    ETag is computed once: replace a route to change its body."""
 
     body: bytes = b""
     content_type: str = "application/pdf"
@@ -27,13 +28,18 @@ class Route:
     last_modified: float | None = 1_700_000_000.0
     fail_first: int = 0
 
+    def __post_init__(self) -> None:
+        self.tag = f'"{hashlib.sha256(self.body).hexdigest()[:16]}"' if self.etag else None
+
 
 class Site:
     """Serves routes (path with query → Route) on host:port (port chosen by the system);
-    `hits` lists (path, status) of every answer. Use as a context manager."""
+    `asked` lists the path of every request as it arrives, `hits` (path, status) of every
+    answer as it is sent. Use as a context manager."""
 
     def __init__(self, host: str = "127.0.0.1") -> None:
         self.routes: dict[str, Route] = {}
+        self.asked: list[str] = []
         self.hits: list[tuple[str, int]] = []
         site = self
 
@@ -48,7 +54,7 @@ class Site:
         self.server.daemon_threads = True
         self.server.block_on_close = False
         self.host, self.port = host, self.server.server_address[1]
-        self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self._thread = threading.Thread(target=self.server.serve_forever, args=(0.05,), daemon=True)
 
     def url(self, path: str) -> str:
         return f"http://{self.host}:{self.port}{path}"
@@ -62,6 +68,7 @@ class Site:
         self.server.server_close()
 
     def _answer(self, h: BaseHTTPRequestHandler) -> None:
+        self.asked.append(h.path)
         route = self.routes.get(h.path)
         try:
             if route is None:
@@ -77,7 +84,7 @@ class Site:
                 self._send(h, route.status, b"", "text/html", {"Location": route.location})
                 return
             headers = {}
-            etag = f'"{hashlib.sha256(route.body).hexdigest()[:16]}"' if route.etag else None
+            etag = route.tag
             if etag:
                 headers["ETag"] = etag
             if route.last_modified is not None:
