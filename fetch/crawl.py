@@ -38,6 +38,7 @@ from budgetpdf.pipeline.runner import OutputError, exclusive
 from selectolax.lexbor import LexborHTMLParser
 
 PART = ".part"  # a PDF being written; renamed (linked) to <sha256>.pdf when whole
+CHECKPOINT = 25  # documents between two writes of the manifest
 
 
 class FetchError(Exception):
@@ -175,6 +176,7 @@ class _Night:
         self.answers = last_answers(self.rows)
         self.report = FetchReport(sources=len(sources.source))
         self.lock = threading.Lock()
+        self.stop = threading.Event()  # set on Ctrl-C: each walk ends after its request
 
     def add(self, row: ManifestRow, count: str | None) -> None:
         """Add a row (and count it under `count`); a 2xx answer becomes its address's last."""
@@ -198,13 +200,20 @@ class _Night:
     def walk(self, source: Source) -> None:
         """Read the source's listing pages breadth first (start pages, then the links that
         match `follow` on the same hosts, up to max_depth steps and max_pages pages), then
-        fetch each link matching `documents` once."""
+        fetch each link matching `documents` once. The manifest is written every
+        CHECKPOINT documents and when the walk ends, however it ends."""
+        try:
+            self._walk(source)
+        finally:
+            self.save()
+
+    def _walk(self, source: Source) -> None:
         queue = deque((url, 0, None) for url in source.start)
         hosts = {urlsplit(u).hostname for u in source.start}
         seen = set(source.start)
         documents: dict[str, str] = {}  # address → the listing page it was found on
         pages = 0
-        while queue and pages < source.max_pages:
+        while queue and pages < source.max_pages and not self.stop.is_set():
             url, depth, referrer = queue.popleft()
             reply = self.client.get(url)
             pages += 1
@@ -237,9 +246,12 @@ class _Night:
                     seen.add(link.url)
                     queue.append((link.url, depth + 1, url))
         self.count("document_links", len(documents))
-        for url, referrer in documents.items():
+        for n, (url, referrer) in enumerate(documents.items(), start=1):
+            if self.stop.is_set():
+                return
             self._document(source, url, referrer)
-        self.save()
+            if n % CHECKPOINT == 0:  # a killed fetch keeps the rows of what it stored
+                self.save()
 
     def _document(self, source: Source, url: str, referrer: str) -> None:
         """Ask for a document, conditionally when its last answer had validators."""
@@ -346,7 +358,13 @@ def fetch(sources: SourcesFile, raw: Path) -> FetchReport:
             with Client(sources.fetch) as client:
                 night = _Night(raw, sources, client)
                 with ThreadPoolExecutor(sources.fetch.parallel) as pool:
-                    list(pool.map(night.walk, sources.source))
+                    walks = [pool.submit(night.walk, source) for source in sources.source]
+                    try:
+                        for walk in walks:
+                            walk.result()
+                    except KeyboardInterrupt:
+                        night.stop.set()  # the pool then waits for the requests under way
+                        raise
     except ManifestError as exc:
         raise FetchError(str(exc)) from None
     except OutputError:
