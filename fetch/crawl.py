@@ -253,10 +253,19 @@ class _Night:
             if n % CHECKPOINT == 0:  # a killed fetch keeps the rows of what it stored
                 self.save()
 
-    def _document(self, source: Source, url: str, referrer: str) -> None:
-        """Ask for a document, conditionally when its last answer had validators."""
+    def _last(self, url: str) -> ManifestRow | None:
+        """The address's last answer, unless it was a PDF whose file has been removed from
+        RAW since (then neither a 304 nor the same bytes may count as unchanged)."""
         with self.lock:
             last = self.answers.get(url)
+        pdf = last is not None and last["outcome"] in ("saved", "known")
+        if pdf and not (self.raw / f"{last['sha256']}.pdf").exists():
+            return None
+        return last
+
+    def _document(self, source: Source, url: str, referrer: str) -> None:
+        """Ask for a document, conditionally when its last answer had validators."""
+        last = self._last(url)
         headers = {}
         if last is not None and last["etag"]:
             headers["If-None-Match"] = last["etag"]
@@ -277,8 +286,7 @@ class _Night:
         it is. Bytes and validators the address sent last time add no row."""
         body = reply.body
         sha = hashlib.sha256(body).hexdigest()
-        with self.lock:
-            last = self.answers.get(reply.url)
+        last = self._last(reply.url)
         if (
             last is not None
             and last["sha256"] == sha

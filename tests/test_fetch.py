@@ -206,6 +206,9 @@ def test_second_fetch_downloads_nothing_and_a_changed_document_is_a_new_version(
     new_rows = read_manifest(raw)[len(rows_before) :]  # only the failures happen again
     assert sorted(r["url"].rsplit("/", 1)[1] for r in new_rows) == ["gone.pdf", "slow.pdf"]
 
+    (raw / f"{sha(corpus_pdf(0))}.pdf").unlink()  # removed by hand: fetched anew, not a 304
+    assert fetch(sources, raw).saved == 1 and stored(raw) == first
+
     old = (raw / f"{sha(corpus_pdf(1))}.pdf").read_bytes()
     site.routes["/files/b.pdf"] = Route(variant(5))
     site.routes["/files/c.pdf"] = Route(variant(6), etag=False, last_modified=1_800_000_000.0)
