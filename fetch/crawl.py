@@ -60,7 +60,7 @@ class FetchReport:
     them — `saved` new PDFs (their files in `new_files`), `known` bytes RAW already held,
     `unchanged` (a 304, or the same bytes and validators as last time), `not_pdf`, `failed`
     (an HTTP error, a timeout; one line each in `failures`) — and the sources whose start
-    pages could not be read, one line each in `unreachable`."""
+    pages could not be read, one line each in `unreachable` (not counted as failed)."""
 
     sources: int = 0
     listing_pages: int = 0
@@ -186,7 +186,7 @@ class _Night:
                 self.answers[row["url"]] = row
             if count is not None:
                 setattr(self.report, count, getattr(self.report, count) + 1)
-            if row["outcome"] == "failed":
+            if count == "failed":
                 self.report.failures.append(f"{row['url']}: {row['reason']}")
 
     def count(self, name: str, n: int = 1) -> None:
@@ -221,7 +221,8 @@ class _Night:
             self.count("bytes_downloaded", len(reply.body))
             if reply.error is not None or (reply.status or 0) >= 400:
                 reason = reply.error or _status_line(reply)
-                self.add(self._row(source, reply, "listing", referrer, "failed", reason), "failed")
+                row = self._row(source, reply, "listing", referrer, "failed", reason)
+                self.add(row, "failed" if depth else None)  # a start page: the source's
                 if depth == 0:
                     with self.lock:
                         self.report.unreachable.append(f"{source.id}: {url}: {reason}")
