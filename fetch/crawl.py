@@ -177,6 +177,7 @@ class _Night:
         self.report = FetchReport(sources=len(sources.source))
         self.lock = threading.Lock()
         self.stop = threading.Event()  # set on Ctrl-C: each walk ends after its request
+        self.saved = len(self.rows)  # rows on disk: a night with nothing new writes nothing
 
     def add(self, row: ManifestRow, count: str | None) -> None:
         """Add a row (and count it under `count`); a 2xx answer becomes its address's last."""
@@ -195,7 +196,9 @@ class _Night:
 
     def save(self) -> None:
         with self.lock:
-            write_manifest(self.raw, self.rows)
+            if len(self.rows) > self.saved:
+                write_manifest(self.raw, self.rows)
+                self.saved = len(self.rows)
 
     def walk(self, source: Source) -> None:
         """Read the source's listing pages breadth first (start pages, then the links that

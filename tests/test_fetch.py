@@ -206,6 +206,14 @@ def test_second_fetch_downloads_nothing_and_a_changed_document_is_a_new_version(
     new_rows = read_manifest(raw)[len(rows_before) :]  # only the failures happen again
     assert sorted(r["url"].rsplit("/", 1)[1] for r in new_rows) == ["gone.pdf", "slow.pdf"]
 
+    site.routes["/files/slow.pdf"] = Route(variant(2))  # the failures mended
+    site.routes["/files/gone.pdf"] = Route(variant(10))
+    assert fetch(sources, raw).saved == 2
+    first |= {f"{sha(variant(2))}.pdf", f"{sha(variant(10))}.pdf"}
+    written = (raw / "manifest.parquet").stat().st_mtime_ns
+    assert fetch(sources, raw).unchanged == 11  # nothing new: the manifest is not rewritten
+    assert (raw / "manifest.parquet").stat().st_mtime_ns == written
+
     (raw / f"{sha(corpus_pdf(0))}.pdf").unlink()  # removed by hand: fetched anew, not a 304
     assert fetch(sources, raw).saved == 1 and stored(raw) == first
 
