@@ -37,7 +37,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 # attachments (download scripts, upload/attachment folders, archive and office files, a link
 # text saying 附件 or 下载): their bytes decide whether they are PDFs.
 DEFAULT_DOCUMENTS = (
-    r"\.pdf(?:$|[?#])",
+    r"(?i)\.pdf(?:$|[?#])",
     r"(?i)\.(?:zip|rar|7z|docx?|xlsx?|wps|et|ofd)(?:$|[?#])",
     r"(?i)download|attach|upload|getfile|downfile|fileid",
     r"附件|下载",
