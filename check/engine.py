@@ -96,8 +96,8 @@ def _instances(
 ) -> dict[str, list[_Instance]]:
     by_table: dict[tuple[str, int, str | None], list[FactRow]] = defaultdict(list)
     for f in facts:
-        if f["unit"] is not None and f["amount_yuan"] is None:
-            continue  # a quantity that is not money (增减率 in %): no additive check adds it
+        if f["amount_yuan"] is None:
+            continue  # not money (增减率 in %, a score, an indicator value): no check adds it
         by_table[(f["table_id"], f.get("table_no", 0), f.get("unit_name"))].append(f)
     out: dict[str, list[_Instance]] = defaultdict(list)
     for (table_id, table_no, _), rows in by_table.items():

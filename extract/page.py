@@ -205,6 +205,16 @@ def on_page(chars: list[Char], width: float, height: float) -> list[Char]:
     ]
 
 
+def is_invisible(filled: bool, stroked: bool, fill_white: bool, stroke_white: bool) -> bool:
+    """A path that paints nothing on a white page: stroked only in white, or filled only in
+    white (a white box behind text is a backdrop instead, `is_backdrop`). Its edges are no
+    rules: a white rule drawn between the two lines of a wrapped 项 name cut the name and
+    added rows (pdfplumber #488)."""
+    return (stroked and stroke_white or filled and fill_white) and not (
+        stroked and not stroke_white or filled and not fill_white
+    )
+
+
 def is_backdrop(filled: bool, stroked: bool, white: bool, width: float, height: float) -> bool:
     """A box painted white behind a cell's text (filled, not stroked, wider and taller than a
     rule): its sides are no rules, and taken as rules they cut slivers off the cells."""

@@ -24,6 +24,7 @@ from budgetpdf.extract.page import (
     MIN_EDGES_FOR_RULED,
     PageLayout,
     is_backdrop,
+    is_invisible,
     on_page,
     page_layout,
     ruled_boxes,
@@ -187,21 +188,28 @@ def _objects(page: pdfium.PdfPage) -> Iterator[tuple[Any, int, Matrix]]:
             stack.extend((raw.FPDFFormObj_GetObject(obj, i), m) for i in reversed(range(n)))
 
 
-def _backdrop(obj: Any) -> bool:
-    """A path painted white behind text, not stroked (extract.page.is_backdrop)."""
+def _paint(obj: Any) -> tuple[bool, bool]:
+    """(backdrop, invisible) of a path: painted white behind text, not stroked
+    (extract.page.is_backdrop), or painting nothing on a white page (is_invisible)."""
     fill, stroke = ctypes.c_int(), ctypes.c_int()
     raw.FPDFPath_GetDrawMode(obj, ctypes.byref(fill), ctypes.byref(stroke))
-    r, g, b, a = (ctypes.c_uint() for _ in range(4))
-    raw.FPDFPageObj_GetFillColor(obj, r, g, b, a)
+
+    def white(get: Any) -> bool:
+        r, g, b, a = (ctypes.c_uint() for _ in range(4))
+        get(obj, r, g, b, a)
+        return (r.value, g.value, b.value) == (255, 255, 255)
+
+    fill_white, stroke_white = (
+        white(raw.FPDFPageObj_GetFillColor),
+        white(raw.FPDFPageObj_GetStrokeColor),
+    )
     left, bottom, right, top = (ctypes.c_float() for _ in range(4))
     raw.FPDFPageObj_GetBounds(obj, left, bottom, right, top)
-    return is_backdrop(
-        bool(fill.value),
-        bool(stroke.value),
-        (r.value, g.value, b.value) == (255, 255, 255),
-        right.value - left.value,
-        top.value - bottom.value,
+    filled, stroked = bool(fill.value), bool(stroke.value)
+    backdrop = is_backdrop(
+        filled, stroked, fill_white, right.value - left.value, top.value - bottom.value
     )
+    return backdrop, not backdrop and is_invisible(filled, stroked, fill_white, stroke_white)
 
 
 def _zero_width(obj: Any) -> bool:
@@ -359,8 +367,11 @@ def page_objects(page: pdfium.PdfPage, space: _Space) -> tuple[list[Edge], list[
             if _zero_width(obj):
                 missing.append(obj)
             continue
+        backdrop, invisible = _paint(obj)
+        if invisible:
+            continue
         found = _shape_edges(_segments(obj, m, space))
-        if _backdrop(obj):
+        if backdrop:
             found = tuple([{**e, BACKDROP: True} for e in edges] for edges in found)
         lines += found[0]
         rects += found[1]

@@ -15,6 +15,7 @@ from budgetpdf.extract.page import (
     Edge,
     PageLayout,
     is_backdrop,
+    is_invisible,
     on_page,
     page_layout,
     ruled_boxes,
@@ -65,10 +66,18 @@ def plumber_edges(page: pdfplumber.page.Page) -> list[Edge]:
     def marked(edges: list[Edge], obj: dict) -> list[Edge]:
         return [{**e, BACKDROP: True} for e in edges] if backdrop(obj) else edges
 
+    def visible(obj: dict) -> bool:
+        return backdrop(obj) or not is_invisible(
+            bool(obj.get("fill")),
+            bool(obj.get("stroke")),
+            _is_white(obj.get("non_stroking_color")),
+            _is_white(obj.get("stroking_color")),
+        )
+
     return (
-        [line_to_edge(o) for o in page.lines]
-        + [e for r in page.rects for e in marked(rect_to_edges(r), r)]
-        + [e for c in page.curves for e in marked(curve_to_edges(c), c)]
+        [line_to_edge(o) for o in page.lines if visible(o)]
+        + [e for r in page.rects if visible(r) for e in marked(rect_to_edges(r), r)]
+        + [e for c in page.curves if visible(c) for e in marked(curve_to_edges(c), c)]
     )
 
 

@@ -416,6 +416,13 @@ def _shallow(path: tuple[str, ...]) -> dict[str, str]:
     return out
 
 
+def is_bare_total(text: str) -> bool:
+    """A total word alone (合计, 总计, 小计): a row that sums the rows above it, naming no
+    concept of its own (the 合计 row of a 绩效自评表's project list)."""
+    t = normalize(text)
+    return any(g.kind == "total" and g.pattern.fullmatch(t) for g in _knowledge().groups)
+
+
 def is_of_which_heading(cell: str) -> bool:
     """A header cell that is only `其中` (`其中` spanning 事业单位经营支出 | 上缴上级支出 | …): the
     columns under it break down a column beside them and are no parts of its sum."""

@@ -26,14 +26,23 @@ from budgetpdf.normalize.codes import (
     split_leading_code,
 )
 from budgetpdf.normalize.concepts import (
+    RATE,
     Concepts,
     concept_column_id,
+    is_bare_total,
     is_of_which_heading,
     name_column,
     own_measure,
     read_concepts,
 )
 from budgetpdf.normalize.numbers import parse_amount
+from budgetpdf.normalize.quantities import (
+    PERCENT,
+    heading_unit,
+    is_indicator,
+    is_unit_column,
+    row_unit,
+)
 from budgetpdf.normalize.text import item_name, join_wrapped, squash
 from budgetpdf.schemas.knowledge import TableSpec, context, header_vocabulary
 
@@ -41,7 +50,6 @@ _FILLER = regex.compile(r"^[*＊]+$")  # `** ** 1 2 3`: stars mark a 栏次 row'
 _CODE_HEADINGS = ("编码", "代码", "编号")
 _DASHES = regex.compile(r"^[-—–－]+$")
 _BRACKETED = regex.compile(r"\([^()]*\)")
-_FORMULA = regex.compile(r"[=＝].*$")  # 小计3=1+2: the column's formula after its name
 
 
 @dataclass(slots=True)
@@ -86,7 +94,10 @@ class Record:
     value: Decimal
     page: int
     concepts: Concepts
-    percent: bool = False  # a rate column's figure: a percentage, not money
+    # The unit printed with the figure itself (a rate's %, a score's 分, an indicator's 项);
+    # None: the table's money unit, or none at all when `money` is False.
+    unit: str | None = None
+    money: bool = True
 
 
 @dataclass(slots=True)
@@ -336,7 +347,9 @@ class ColumnMeaning:
     name: str
     id: str
     concepts: Concepts
-    percent: bool = False  # its header says (%) or 率: percentages, whatever the table's unit
+    unit: str | None = None  # the unit its heading gives (%, 分, 万元), whatever the table's
+    indicator: bool = False  # indicator values: each row prints its own unit, or none
+    path: tuple[str, ...] = field(default=(), compare=False)  # the header path it was read from
 
 
 def column_meaning(
@@ -360,20 +373,10 @@ def column_meaning(
         if any(is_of_which_heading(c) for c in path) and "其中" not in name:
             # contract: a 其中 column keeps the 其中: part in column_name (其中:事业单位经营支出)
             name = f"其中:{name}"
-    return ColumnMeaning(name, concept_column_id(concepts, name), concepts, is_rate(path))
-
-
-def is_rate(path: Sequence[str]) -> bool:
-    """A header that says its figures are percentages: `(%)` anywhere, or a name ending in
-    率 once its brackets, formula and number are dropped (`支出实现率(%)⑤=④/③`,
-    `执行率(B/A)`, `资金结余率(%)⑦=⑥/③`)."""
-    for text in path:
-        if "%" in text:
-            return True
-        name = _FORMULA.sub("", _BRACKETED.sub("", text)).rstrip("0123456789")
-        if name.endswith("率"):
-            return True
-    return False
+    unit = PERCENT if concepts.measure == RATE else heading_unit(path)
+    indicator = unit is None and is_indicator(path)
+    id_ = concept_column_id(concepts, name)
+    return ColumnMeaning(name, id_, concepts, unit, indicator, tuple(path))
 
 
 def layout_of(
@@ -421,6 +424,8 @@ class _RowReader:
     joiners: list[SplitCodeJoiner]
     units: dict[int, str] = field(default_factory=dict)
     doc_kind: str | None = None
+    year: int | None = None
+    _by_row: dict[tuple[tuple[str, ...], str], ColumnMeaning] = field(default_factory=dict)
 
     def read(self, grid: Grid, row: int, row_no: int) -> list[Record]:
         records = []
@@ -450,6 +455,10 @@ class _RowReader:
             elif c not in amount_cols and label and (heading or not is_code(text)):
                 name = item_name(label)
                 column = heading or name
+                unit, money = self._unit(grid, row, c, heading_unit([heading]), heading)
+                meaning = ColumnMeaning(column, concept_column_id(unmapped, column), unmapped)
+                if money and not is_indicator([heading]):
+                    meaning = self._row_meaning(meaning, ((heading,) if heading else ()), label)
                 out.append(
                     Record(
                         None,
@@ -458,15 +467,49 @@ class _RowReader:
                         name,
                         join_wrapped(label),
                         None,
-                        column,
-                        concept_column_id(unmapped, column),
+                        meaning.name,
+                        meaning.id,
                         value,
                         grid.page,
-                        unmapped,
-                        is_rate([heading]),
+                        meaning.concepts,
+                        unit,
+                        money,
                     )
                 )
         return out
+
+    def _row_meaning(
+        self, meaning: ColumnMeaning, path: tuple[str, ...], label: str
+    ) -> ColumnMeaning:
+        """A form names some money on the row, not the column: a 绩效自评表 prints 年初预算数 |
+        全年预算数 | 全年执行数 over the rows 年度资金总额 | 其中：财政拨款 | 上年结转资金 |
+        其他资金, a 绩效目标表 `实施期资金总额： | 23887.72`. A figure whose column names no
+        fund, spending or expense takes the concepts of its column's path and its row label."""
+        c = meaning.concepts
+        if not label or is_bare_total(label) or any((c.fund, c.spending, c.expense_item)):
+            return meaning
+        key = (path, label)
+        if key not in self._by_row:
+            row = column_meaning((*path, label), [], self.spec, False, self.year, self.doc_kind)
+            r = row.concepts
+            self._by_row[key] = row if any((r.fund, r.spending, r.expense_item)) else meaning
+        return self._by_row[key]
+
+    def _unit(
+        self, grid: Grid, row: int, col: int, own: str | None, heading: str
+    ) -> tuple[str | None, bool]:
+        """(unit, money) of a figure whose heading gives `own` unit or none. An indicator
+        value takes its row's unit (a 度量单位 column, or a name ending in `（项）`) and is
+        not money when its row prints none; a form's other figures take a unit their row
+        prints (`资金金额（万元）` heading the 资金总额 rows), else the table's."""
+        if own is not None:
+            return own, True
+        indicator = is_indicator([heading])
+        if not (indicator or self.spec.form):
+            return None, True
+        units = [grid.text(row, c) for c, h in self.layout.headers.items() if is_unit_column(h)]
+        unit = row_unit([*units, *_texts_left_of(grid, row, col)])
+        return unit, unit is not None or not indicator
 
     def _label_text(self, grid: Grid, row: int, group: Group) -> str:
         """The row's name: the preferred label column (the last one, or the table's
@@ -537,15 +580,30 @@ class _RowReader:
                 item_name=name,
                 item_raw=join_wrapped(label),
                 unit_name=self.units.get(self.layout.groups.index(group)),
-                column_name=self.layout.names[c].name,
-                column_id=self.layout.names[c].id,
+                column_name=meaning.name,
+                column_id=meaning.id,
                 value=v,
                 page=grid.page,
-                concepts=self.layout.names[c].concepts,
-                percent=self.layout.names[c].percent,
+                concepts=meaning.concepts,
+                unit=unit,
+                money=money,
             )
             for c, v in values
+            for unit, money in [self._column_unit(grid, row, c)]
+            for meaning in [self._figure_meaning(c, label, money)]
         ]
+
+    def _figure_meaning(self, col: int, label: str, money: bool) -> ColumnMeaning:
+        meaning = self.layout.names[col]
+        if not self.spec.form or not money or meaning.unit or meaning.indicator:
+            return meaning
+        return self._row_meaning(meaning, meaning.path, squash(label))
+
+    def _column_unit(self, grid: Grid, row: int, col: int) -> tuple[str | None, bool]:
+        meaning = self.layout.names[col]
+        if meaning.unit is not None or not meaning.indicator:
+            return meaning.unit, True
+        return self._unit(grid, row, col, None, self.layout.headers.get(col, ""))
 
     @staticmethod
     def _code(texts: list[str], joiner: SplitCodeJoiner) -> str | None:
@@ -576,6 +634,18 @@ def _orphan_label(grid: Grid, row: int, group: Group) -> str:
     return ""
 
 
+def _texts_left_of(grid: Grid, row: int, col: int) -> list[str]:
+    """The texts of a row's cells left of a column, nearest first, cells merged in from
+    above or the left included once (a row heading spanning its block: `资金金额（万元）`)."""
+    out, seen = [], set()
+    for c in range(col - 1, -1, -1):
+        cell = grid.at(row, c)
+        if cell is not None and id(cell) not in seen:
+            seen.add(id(cell))
+            out.append(cell.text)
+    return out
+
+
 def _covering_text(grid: Grid, row: int, col: int) -> str:
     """Text of the cell over a position, also when it was merged in from the left."""
     cell = grid.at(row, col)
@@ -604,6 +674,7 @@ def _realigned(own: Layout, grid: Grid, before: Layout, before_grid: Grid) -> La
     one, say): its own groups, each amount column named after the amount column of the page
     before that it stands under, each group with the section of the group above it."""
     names: dict[int, ColumnMeaning] = {}
+    headers = dict(own.headers)
     for c in (c for g in own.groups for c in g.amount_cols):
         spans = [
             (_overlap(grid.xs[c], grid.xs[c + 1], before_grid.xs[p], before_grid.xs[p + 1]), p)
@@ -612,6 +683,7 @@ def _realigned(own: Layout, grid: Grid, before: Layout, before_grid: Grid) -> La
         width, p = max(spans, default=(0.0, -1))
         if width > 0:
             names[c] = before.names[p]
+            headers[c] = before.headers.get(p, "")
     groups = []
     for g in own.groups:
         cols = g.code_cols + g.label_cols + g.amount_cols
@@ -627,7 +699,7 @@ def _realigned(own: Layout, grid: Grid, before: Layout, before_grid: Grid) -> La
         groups.append(
             Group(above.section, g.code_cols, g.label_cols, amounts, economic=above.economic)
         )
-    return Layout(grid.n_cols, groups, names, 0)
+    return Layout(grid.n_cols, groups, names, 0, headers)
 
 
 def _header_texts(grid: Grid, rows: int) -> set[str]:
@@ -708,7 +780,7 @@ def build_frame(
         previous = grid
         printed.update((m.name, m) for m in layout.names.values())
         start = 0 if inherits else layout.header_rows
-        reader = _RowReader(spec, layout, joiners, units, doc_kind)
+        reader = _RowReader(spec, layout, joiners, units, doc_kind, year)
         # Only a known table's page that reprints the header exactly can reprint its first
         # rows as layout; a form (one project a page) may print the same project twice.
         repeated = not spec.form and grid is not grids[0] and texts == first_header

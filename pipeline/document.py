@@ -16,7 +16,6 @@ from budgetpdf.extract.layout import TextLine
 from budgetpdf.extract.page import PageLayout
 from budgetpdf.extract.reader import open_pages
 from budgetpdf.fetch.manifest import provenance
-from budgetpdf.normalize.concepts import RATE
 from budgetpdf.normalize.frame import ColumnMeaning, Record, TableFrame, build_frame
 from budgetpdf.normalize.metadata import read_metadata
 from budgetpdf.normalize.numbers import to_yuan
@@ -25,7 +24,6 @@ from budgetpdf.normalize.stitch import DocumentReader, demote_fallbacks
 from budgetpdf.schemas.knowledge import OTHER
 
 PDF_MAGIC = b"%PDF"
-PERCENT = "%"
 
 
 class InputError(Exception):
@@ -107,9 +105,12 @@ def _fact_rows(
 
 
 def _fact_unit(record: Record, table_unit: str | None) -> str | None:
-    """A rate column (增减率; a header saying (%) or 率, 支出实现率(%)) holds percentages
-    whatever the table's money unit says."""
-    return PERCENT if record.concepts.measure == RATE or record.percent else table_unit
+    """The unit a figure is printed with (a rate's %, a score's 分, an indicator's 项 or
+    万元; normalize/quantities.py), else the table's money unit; none for a figure that is
+    not money and prints no unit."""
+    if record.unit is not None:
+        return record.unit
+    return table_unit if record.money else None
 
 
 def _column_row(meaning: ColumnMeaning) -> PrintedColumn:

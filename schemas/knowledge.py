@@ -89,6 +89,19 @@ class _TablesFile(_Strict):
         return self
 
 
+class _QuantitiesModel(_Strict):
+    units: list[str] = Field(min_length=1)
+    score: str
+    score_unit: str
+    indicator: str
+    unit_column: str
+
+    @field_validator("score", "indicator", "unit_column")
+    @classmethod
+    def _pattern(cls, v: str) -> str:
+        return _compiles(v)
+
+
 class _HeadersFile(_Strict):
     code: list[str]
     label: list[str]
@@ -98,6 +111,7 @@ class _HeadersFile(_Strict):
     label_block: list[str]
     caption_keys: list[str] = []
     block_headings: list[str] = []
+    quantities: _QuantitiesModel
 
 
 class _ColumnsFile(_Strict):
@@ -134,6 +148,7 @@ _MEASURES = Literal[
     "上年预算数",
     "上年决算数",
     "上年执行数",
+    "实施期预算数",  # project addition: a 绩效目标表 project's whole implementation period
     "增减额",
     "增减率",
 ]
@@ -424,6 +439,17 @@ class HeaderVocabulary:
 
 
 @dataclass(frozen=True)
+class Quantities:
+    """Figures that are not money (schemas/headers.toml [quantities]); units squashed."""
+
+    units: frozenset[str]
+    score: regex.Pattern
+    score_unit: str
+    indicator: regex.Pattern
+    unit_column: regex.Pattern
+
+
+@dataclass(frozen=True)
 class Context:
     """The text around a table (schemas/tables.toml [context]), as compiled patterns."""
 
@@ -474,6 +500,19 @@ def context() -> Context:
         publisher=tuple(regex.compile(p) for p in data.publisher_patterns),
         not_title=regex.compile("|".join(data.not_title)),
         other_titles=tuple(data.other_titles),
+    )
+
+
+@cache
+def quantities() -> Quantities:
+    """Raises KnowledgeError."""
+    data = _load("headers.toml", _HeadersFile).quantities
+    return Quantities(
+        units=frozenset(squash(u) for u in data.units),
+        score=regex.compile(data.score),
+        score_unit=data.score_unit,
+        indicator=regex.compile(data.indicator),
+        unit_column=regex.compile(data.unit_column),
     )
 
 
@@ -619,6 +658,7 @@ def load_knowledge() -> None:
     table_specs()
     context()
     header_vocabulary()
+    quantities()
     column_ids()
     concept_rules()
     concept_ids()

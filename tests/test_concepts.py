@@ -97,8 +97,9 @@ def test_a_total_totals_the_dimension_its_siblings_break_down():
 
 
 def test_a_heading_no_vocabulary_holds_keeps_its_printed_path():
-    concepts, name = read("政府采购项目/小计", "budget_expenditure", siblings=["合计", "基本支出"])
-    assert concepts == Concepts("预算数", unmapped=True) and name == "政府采购项目/小计"
+    siblings = ["合计", "基本支出"]
+    concepts, name = read("政府购买服务项目/小计", "budget_expenditure", siblings=siblings)
+    assert concepts == Concepts("预算数", unmapped=True) and name == "政府购买服务项目/小计"
 
 
 def test_one_concept_one_id_in_every_table():
@@ -210,10 +211,11 @@ def test_expense_item_above_its_fund_and_a_block_of_no_concept(results):
         Decimal("11.56"),
         ("预算数", None, "一般公共预算", None, "公务接待费"),
     )
-    # 2026年政府采购项目/小计 beside the spending columns: no vocabulary holds it
-    f = _one(r, "budget_expenditure", "201", "政府采购项目/小计")
+    # 2026年政府采购项目/小计 beside the spending columns: the spending bought through
+    # procurement (spending 政府采购, a project addition to the vocabulary), never a part
+    f = _one(r, "budget_expenditure", "201", "政府采购")
     assert f["value"] == Decimal("94.28")
-    assert _concepts(f) == ("预算数", None, None, None, None)
+    assert _concepts(f) == ("预算数", None, None, "政府采购", None)
 
 
 @pytest.mark.corpus

@@ -97,20 +97,61 @@ def test_project_self_evaluation_headed_columns():
     # 分值/得分 print `—` on the rows they do not score; 年度指标值/实际完成值 print figures
     # among words.
     records = _page_records("d504cbd6", 57)
-    cells = {(r.item_name, r.column_name): r.value for r in records}
-    assert cells[("年度资金总额", "年初预算数")] == Decimal("458")
-    assert cells[("年度资金总额", "分值")] == Decimal("10")
-    assert cells[("年度资金总额", "得分")] == Decimal("10.00")
-    assert cells[("指标1:参加考试人数", "实际完成值")] == Decimal("37500")
-    assert cells[("指标1:考试费用", "得分")] == Decimal("12.5")
+    cells = {(r.item_name, r.column_name): r for r in records}
+    # the fund is printed on the row (年度资金总额 | 其中：财政拨款 …), the measure on the column
+    total = cells[("年度资金总额", "年初预算数/合计")]
+    assert (total.value, total.concepts.measure, total.concepts.fund) == (
+        Decimal("458"),
+        "年初预算数",
+        "合计",
+    )
+    assert (total.unit, total.money) == (None, True)  # the table's 万元
+    # scores are 分 and indicator values carry their own unit (none printed here): not money
+    assert (cells[("年度资金总额", "分值")].value, cells[("年度资金总额", "分值")].unit) == (
+        Decimal("10"),
+        "分",
+    )
+    assert cells[("年度资金总额", "得分")].value == Decimal("10.00")
+    done = cells[("指标1:参加考试人数", "实际完成值")]
+    assert (done.value, done.unit, done.money) == (Decimal("37500"), None, False)
+    assert cells[("指标1:考试费用", "得分")].value == Decimal("12.5")
     assert not any("卫生健康" in r.column_name for r in records)
 
 
 def test_is_rate():
-    from budgetpdf.normalize.frame import is_rate
+    from budgetpdf.normalize.quantities import is_rate
 
     assert is_rate(["拨付情况", "支出实现率(%)5=4/3"])
     assert is_rate(["执行率(B/A)"])
     assert is_rate(["增减%"])
     assert not is_rate(["年度拨付金额4"])
     assert not is_rate(["小计3=1+2"])
+
+
+def test_indicator_values_keep_the_unit_their_row_prints():
+    # 西安 公安局 p.65 (部门专项业务经费绩效目标表): `三级指标 | 指标值 | 分值权重（90分）` over
+    # `系统平台运维和建设项目数量(项) | 13 | 8`; above, `资金金额（万元）` heads the rows
+    # `实施期资金总额： | 23887.72` and `其中：财政拨款 | 23887.72`.
+    records = _page_records("5dc7fde0", 65)
+    cells = {(r.item_name, r.column_name): r for r in records}
+    count = cells[("系统平台运维和建设项目数量(项)", "指标值")]
+    assert (count.value, count.unit, count.money) == (Decimal("13"), "项", True)
+    weight = cells[("系统平台运维和建设项目数量(项)", "分值权重(90分)")]
+    assert (weight.value, weight.unit) == (Decimal("8"), "分")
+    total = cells[("实施期资金总额:", "实施期预算数/合计")]
+    assert (total.value, total.unit, total.concepts.fund) == (Decimal("23887.72"), "万元", "合计")
+    assert cells[("其中:财政拨款", "财政拨款")].unit == "万元"
+
+
+def test_indicator_values_take_a_unit_column():
+    # 北京 教育委员会 p.37 (项目支出绩效目标表): `本年绩效指标值 | 绩效度量单位` over
+    # `总成本 | ≤ | 243.2 | 万元` and `参与培训人员满意度 | ≥ | 95 | %`; 项目总额 | 其中：财政资金.
+    records = _page_records("cef2b86d", 37)
+    by_item = {(r.item_name, r.column_name): r for r in records}
+    units = {r.unit for r in records if r.column_name == "本年绩效指标值"}
+    assert {"万元", "%", "月"} <= units
+    satisfaction = [r for r in records if r.column_name == "本年绩效指标值" and r.unit == "%"]
+    assert Decimal("95") in {r.value for r in satisfaction}
+    assert None not in units  # every indicator value of the page prints its unit
+    funds = {r.concepts.fund for (item, _), r in by_item.items() if r.value == Decimal("243.2")}
+    assert "财政拨款" in funds

@@ -32,8 +32,9 @@ def _column(path: tuple[str, ...], table_id: str, year: int | None = 2026) -> st
         # the document's own year goes; another year, or last year's figures, keep the path
         (("2026年预算数", "合计"), "budget_expenditure", "合计"),
         (("上年预算数", "合计"), "budget_expenditure", "上年预算数/合计"),
-        # a total under a specific heading stays that heading's
-        (("政府采购项目", "合计"), "budget_expenditure", "政府采购项目/合计"),
+        # a total under a specific heading stays that heading's: 政府采购 (spending bought
+        # through procurement, project vocabulary), 某某经费 (no vocabulary) below
+        (("政府采购项目", "合计"), "budget_expenditure", "政府采购"),
         # printed variants of one name
         (("一般公共预算拨款",), "budget_expenditure", "一般公共预算"),
         (("因公出国(境)费用",), "budget_three_public", "因公出国(境)费"),

@@ -40,9 +40,13 @@ from budgetpdf.extract.layout import TextLine, Word
 from budgetpdf.extract.page import PageLayout
 from budgetpdf.extract.reader import open_pages
 from budgetpdf.normalize.metadata import candidate_kind
+from budgetpdf.normalize.quantities import is_indicator
 from budgetpdf.normalize.segment import listed_tables, page_titles
 from budgetpdf.schemas.knowledge import OTHER
 
+# a column id carrying a hashed detail (budget_gpb_843d2c78da = 一般公共预算/其中:专项资金…):
+# a breakdown of the concept, a column of its own
+_DETAIL_ID = regex.compile(r"_[0-9a-f]{10}$")
 AMOUNT = regex.compile(r"^-?(?:\d+(?:,\d{3})+|\d+)\.\d{2}$|^-?\d+(?:,\d{3})+$")
 # Sentence punctuation, a unit, or an ASCII comma standing alone (what is left of a sentence
 # when a font's CJK glyphs have no text mapping).
@@ -212,7 +216,16 @@ def meaning_measures(out: Path, docs: list[dict], verified: dict, heldout: set[s
     """Issue 10's measures per group (`rest`, `heldout`, `all`) and per jurisdiction."""
     facts = _columns(
         out / "facts.parquet",
-        ("doc_id", "table_id", "column_name", "column_id", "unit", "measure", *CONCEPTS),
+        (
+            "doc_id",
+            "table_id",
+            "column_name",
+            "column_id",
+            "unit",
+            "amount_yuan",
+            "measure",
+            *CONCEPTS,
+        ),
     )
     tables = _columns(out / "tables.parquet", ("doc_id", "table_id", "table_name"))
     checks = _columns(out / "checks.parquet", ("doc_id", "passed"))
@@ -263,21 +276,32 @@ def meaning_measures(out: Path, docs: list[dict], verified: dict, heldout: set[s
             add(doc_id, "verified")
             add(doc_id, "publisher_right", comparable(d["publisher"]) == comparable(v["publisher"]))
             add(doc_id, "fiscal_year_right", str(d["fiscal_year"]) == v["fiscal_year"])
+    ids_of: dict[tuple, set[str]] = defaultdict(set)
     for f in facts:
         add(f["doc_id"], "facts")
+        money = f["amount_yuan"] is not None
+        add(f["doc_id"], "money_facts", money)
         add(f["doc_id"], "facts_without_unit", f["unit"] is None)
+        # an indicator value that prints no unit (实际完成值 37500) is not money: its unit is
+        # null by design; any other fact without unit is money whose unit was not read
+        indicator = is_indicator([f["column_name"]])
+        add(f["doc_id"], "indicator_values_without_unit", f["unit"] is None and indicator)
         if f["table_id"] != "other":
             add(f["doc_id"], "canonical_amounts")
             add(f["doc_id"], "canonical_amounts_no_concept", no_concept(f))
-            # forms (绩效目标表, 绩效自评表, 项目绩效评价得分表) print indicators, not money:
-            # the five money vocabularies do not describe them; reported apart
-            form = f["table_id"].startswith("performance_")
-            add(f["doc_id"], "money_amounts", not form)
-            add(f["doc_id"], "money_amounts_no_concept", not form and no_concept(f))
+            # the five vocabularies describe money; scores, rates and indicator values are
+            # quantities with their own unit (normalize/quantities.py), reported apart, also
+            # an indicator whose unit is money (工程改造成本 ≤ 900 万元): its row names it
+            amount = money and not indicator
+            add(f["doc_id"], "money_amounts", amount)
+            add(f["doc_id"], "money_amounts_no_concept", amount and no_concept(f))
+            add(f["doc_id"], "quantities", not amount)
             info = by_doc.get(f["doc_id"])
             if info:
                 for g in (*info["groups"], info["where"]):
                     columns[g][f["table_id"]].add(f["column_name"])
+            if not no_concept(f) and not _DETAIL_ID.search(f["column_id"]):
+                ids_of[tuple(f[c] for c in ("measure", *CONCEPTS))].add(f["column_id"])
     for t in tables:
         add(t["doc_id"], "tables")
         add(t["doc_id"], "tables_without_title", not (t["table_name"] or "").strip())
@@ -292,7 +316,9 @@ def meaning_measures(out: Path, docs: list[dict], verified: dict, heldout: set[s
         out["canonical_concepts_filled"] = filled
         return out
 
+    several = {"/".join(map(str, k)): sorted(v) for k, v in ids_of.items() if len(v) > 1}
     return {
+        "concepts_with_several_ids": several,
         "groups": {g: finish(c, columns[g]) for g, c in sorted(groups.items())},
         "jurisdictions": {p: finish(c, columns[p]) for p, c in sorted(places.items())},
     }
@@ -303,6 +329,10 @@ def _share(n: int, d: int) -> str:
 
 
 def print_meaning(measures: dict) -> None:
+    several = measures.get("concepts_with_several_ids", {})
+    print(f"  concepts (no detail) with more than one column_id: {len(several)}")
+    for key, ids in list(several.items())[:10]:
+        print(f"    {key}: {', '.join(ids)}")
     rows = [*measures["groups"].items(), *measures["jurisdictions"].items()]
     for name, m in rows:
         cols = m["columns_per_canonical_table"]
@@ -314,11 +344,13 @@ def print_meaning(measures: dict) -> None:
             f"not an organisation {m.get('publisher_not_organisation', 0)}; "
             f"year right {_share(m.get('fiscal_year_right', 0), m.get('verified', 0))}, "
             f"present {_share(m.get('fiscal_year_present', 0), docs)}; "
-            f"facts without unit {_share(m.get('facts_without_unit', 0), m.get('facts', 0))}; "
-            f"canonical amounts without concept "
-            f"{_share(m.get('canonical_amounts_no_concept', 0), m.get('canonical_amounts', 0))} "
-            f"(money tables "
-            f"{_share(m.get('money_amounts_no_concept', 0), m.get('money_amounts', 0))}); "
+            f"facts without unit {_share(m.get('facts_without_unit', 0), m.get('facts', 0))} "
+            f"(indicator values printing none {m.get('indicator_values_without_unit', 0)}); "
+            f"canonical money amounts without concept "
+            f"{_share(m.get('money_amounts_no_concept', 0), m.get('money_amounts', 0))} "
+            f"(all canonical figures "
+            f"{_share(m.get('canonical_amounts_no_concept', 0), m.get('canonical_amounts', 0))}, "
+            f"of which quantities {m.get('quantities', 0)}); "
             f"column names per canonical table {mean:.1f} (max {max(cols.values(), default=0)}); "
             f"tables without title {_share(m.get('tables_without_title', 0), m.get('tables', 0))}; "
             f"checks not evaluable {m.get('checks_not_evaluable', 0)}, "

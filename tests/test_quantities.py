@@ -1,0 +1,53 @@
+"""Figures that are not money (normalize/quantities.py): units read from headings and rows."""
+
+import pytest
+from budgetpdf.normalize.quantities import heading_unit, is_indicator, row_unit, unit_of
+
+
+@pytest.mark.parametrize(
+    ("text", "unit"),
+    [
+        ("万元", "万元"),
+        ("（万元）", "万元"),
+        ("系统平台运维和建设项目数量(项)", "项"),  # 西安 绩效目标表: the unit closes the name
+        ("视频监控运维覆盖率（%）", "%"),
+        ("元/天", "元/天"),  # 北京 财政局: 聘用注册会计师单位成本 ≤ 800 元/天
+        ("因公出国(境)", None),  # a bracket that is no unit
+        ("执行率(B/A)", None),
+        ("(2022年度)", None),
+        ("", None),
+    ],
+)
+def test_unit_of(text, unit):
+    assert unit_of(text) == unit
+
+
+@pytest.mark.parametrize(
+    ("path", "unit"),
+    [
+        (["分值权重（90分）"], "分"),
+        (["执行率分值", "(10分)"], "分"),
+        (["自评得分"], "分"),
+        (["指标权重(%)"], "%"),  # a weight in percent is a rate first
+        (["执行率(B/A)"], "%"),
+        (["预算金额(万元)"], "万元"),
+        (["人数(人)"], "人"),
+        (["因公出国(境)费"], None),
+        (["本年绩效指标值"], None),
+        (["合计"], None),
+    ],
+)
+def test_heading_unit(path, unit):
+    assert heading_unit(path) == unit
+
+
+def test_indicator_headings():
+    assert is_indicator(["本年绩效指标值"]) and is_indicator(["实际完成值"])
+    assert not is_indicator(["三级指标"]) and not is_indicator(["合计"])
+
+
+def test_row_unit_takes_the_nearest_unit():
+    # a unit column's text first, then the texts left of the figure, nearest first
+    assert row_unit(["", "预计使用年限", "可持续影响指标"]) is None
+    assert row_unit(["年", "预计使用年限"]) == "年"
+    assert row_unit(["", "其中：财政拨款", "", "资金金额\n（万元）"]) == "万元"
