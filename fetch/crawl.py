@@ -108,7 +108,8 @@ class FetchReport:
 def page_links(body: bytes, content_type: str | None, base: str) -> list[Link]:
     """The links of an HTML page in document order (`<a href>`, `<area href>`, and the
     `<iframe>`/`<embed>` a PDF is often shown in), made absolute against the page's
-    address or its `<base href>`; javascript:, mailto: and other non-http links dropped."""
+    address or its `<base href>`; javascript:, mailto:, other non-http and malformed links
+    dropped."""
     tree = LexborHTMLParser(decode_html(body, content_type))
     base_node = tree.css_first("base[href]")
     if base_node is not None:
@@ -116,8 +117,11 @@ def page_links(body: bytes, content_type: str | None, base: str) -> list[Link]:
     found = []
     for node in tree.css("a[href], area[href], iframe[src], embed[src]"):
         target = (node.attributes.get("href") or node.attributes.get("src") or "").strip()
-        url = urldefrag(urljoin(base, target)).url
-        if not target or urlsplit(url).scheme not in ("http", "https"):
+        try:
+            url = urldefrag(urljoin(base, target)).url
+            if not target or urlsplit(url).scheme not in ("http", "https"):
+                continue
+        except ValueError:  # a malformed address (`http://[::1`): a link to nowhere
             continue
         words = [node.text(), node.attributes.get("title") or ""]
         found.append(Link(url, " ".join(" ".join(words).split())))

@@ -59,6 +59,7 @@ class Reply:
         return self.transient or (self.error is None and self.status in RETRY_STATUS)
 
     def header(self, name: str) -> str | None:
+        """A response header's value (None when absent or when no response came)."""
         return self.headers.get(name) if self.headers is not None else None
 
 
@@ -119,11 +120,11 @@ class Client:
             return Reply(url, error=reason, transient=True)
         except httpx.TooManyRedirects:
             return Reply(url, error="too many redirects (more than 5)")
+        except (httpx.InvalidURL, httpx.UnsupportedProtocol) as exc:  # before TransportError,
+            return Reply(url, error=f"bad address: {exc}"[:200])  # UnsupportedProtocol's base
         except httpx.TransportError as exc:  # refused, reset, DNS, TLS, a broken response
             reason = f"connection failed: {type(exc).__name__}: {exc}"[:200]
             return Reply(url, error=reason, transient=True)
-        except (httpx.InvalidURL, httpx.UnsupportedProtocol) as exc:
-            return Reply(url, error=f"bad address: {exc}"[:200])
 
 
 def _wait(reply: Reply, backoff: float) -> float:

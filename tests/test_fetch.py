@@ -341,7 +341,8 @@ def test_what_bytes_are():
 
 
 def test_links_are_absolute_and_decoded():
-    page = '<base href="http://h/a/"><a href="b.pdf" title="附件">x</a><iframe src="/v.pdf">'
+    page = '<base href="http://h/a/"><a href="b.pdf" title="附件">x</a>'
+    page += '<a href="http://[::1/x.pdf">malformed</a><iframe src="/v.pdf">'
     links = page_links(page.encode(), "text/html", "http://other/")
     assert [(lk.url, lk.text) for lk in links] == [
         ("http://h/a/b.pdf", "x 附件"),
