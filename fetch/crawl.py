@@ -211,6 +211,13 @@ class _Night:
         CHECKPOINT documents and when the walk ends, however it ends."""
         try:
             self._walk(source)
+        except OSError:  # RAW cannot be written (a full disk): the whole fetch stops
+            raise
+        except Exception as exc:  # a bug of ours must not pass for a network failure, nor stop
+            where = f"{type(exc).__name__}: {exc}".replace("\n", " ")[:200]  # the other sources
+            with self.lock:
+                self.report.failed += 1
+                self.report.failures.append(f"{source.id}: internal error, please report: {where}")
         finally:
             self.save()
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import codecs
 import io
 import zipfile
+import zlib
 from dataclasses import dataclass
 
 import regex
@@ -134,7 +135,14 @@ def archive_pdfs(data: bytes, max_bytes: int) -> tuple[list[tuple[str, bytes]], 
                 continue
             try:
                 body = archive.read(info)
-            except (RuntimeError, zipfile.BadZipFile, NotImplementedError, OSError) as exc:
+            except (
+                RuntimeError,
+                zipfile.BadZipFile,
+                NotImplementedError,
+                OSError,
+                EOFError,
+                zlib.error,
+            ) as exc:  # encrypted, an unknown method, corrupt data
                 skipped.append(f"{name} (cannot be read: {exc})")
                 continue
             verdict = sniff(body)

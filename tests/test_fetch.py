@@ -371,11 +371,14 @@ def test_a_busy_server_is_tried_again(site, tmp_path):
     assert [s for p, s in site.hits] == [503, 200, 503, 200]
 
 
-@pytest.fixture
-def no_proxy(monkeypatch):
-    for name in ("http_proxy", "https_proxy", "all_proxy", "HTTP_PROXY", "HTTPS_PROXY"):
-        monkeypatch.delenv(name, raising=False)
-    return os.environ
+def test_a_bug_in_one_walk_is_a_line_not_a_stop(site, tmp_path, monkeypatch):
+    def broken(*args):
+        raise KeyError("oops")
+
+    monkeypatch.setattr("budgetpdf.fetch.crawl.page_links", broken)
+    report = fetch(load_sources(sources_file(tmp_path, site)), tmp_path / "raw")
+    assert report.failures == ["demo: internal error, please report: KeyError: 'oops'"]
+    assert report.exit_code() == 1
 
 
 # ---------------------------------------------------------------- corpus-sized simulation
