@@ -10,6 +10,7 @@ project's documented extensions, then contract 1.1's additions.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, TypedDict, get_type_hints
 
@@ -45,6 +46,10 @@ class DocumentRow(TypedDict):
     seconds: Annotated[float, pa.float64()]  # wall time, not money
     pipeline_version: Str
     notes: OptStr  # 1.1: what a person should know of this reading, joined by `; `
+    # extension: where `budgetpdf fetch` got the bytes, from RAW/manifest.parquet by sha256;
+    # null for a file given by hand
+    source_url: OptStr
+    fetched_at: Annotated[datetime | None, pa.timestamp("s", tz="UTC")]
 
 
 class TableRow(TypedDict):

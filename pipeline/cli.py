@@ -1,4 +1,4 @@
-"""The `budgetpdf` command: run, checks, status."""
+"""The `budgetpdf` command: run, checks, status, fetch, nightly."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from budgetpdf.schemas.knowledge import KnowledgeError, load_knowledge
 
 DEFAULT_IN = Path("data/raw")
 DEFAULT_OUT = Path("data/out")
+DEFAULT_SOURCES = Path("sources.toml")
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
@@ -118,6 +119,47 @@ def _cmd_status(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_fetch(args: argparse.Namespace) -> int:
+    """Exit 0 all fetched, 1 a document link failed, 2 cannot run, 3 a source unreachable."""
+    from budgetpdf.fetch.crawl import FetchError, fetch
+    from budgetpdf.fetch.sources import SourcesError, load_sources, sources_from_urls
+
+    urls = [t for t in args.sources if t.startswith(("http://", "https://"))]
+    try:
+        if urls and len(urls) < len(args.sources):
+            raise SourcesError("give either one sources file or listing-page addresses")
+        if not urls and len(args.sources) != 1:
+            raise SourcesError("give one sources file (or listing-page addresses)")
+        sources = sources_from_urls(urls) if urls else load_sources(Path(args.sources[0]))
+        report = fetch(sources, Path(args.raw))
+    except (SourcesError, FetchError) as exc:
+        print(f"budgetpdf: {exc}", file=sys.stderr)
+        return 2
+    print(f"budgetpdf fetch: {report.line()} → {args.raw}")
+    for problem in report.unreachable + report.failures:
+        print(f"  {problem}", file=sys.stderr)
+    return report.exit_code()
+
+
+def _cmd_nightly(args: argparse.Namespace) -> int:
+    from budgetpdf.fetch.nightly import nightly
+
+    code, entry = nightly(Path(args.sources), Path(args.raw), Path(args.out), jobs=args.jobs)
+    if "error" in entry:
+        print(f"budgetpdf: {entry['error']}", file=sys.stderr)
+    for problem in entry.get("unreachable", []):
+        print(f"  unreachable: {problem}", file=sys.stderr)
+    fetched, ran = entry.get("fetch"), entry.get("run")
+    if fetched and ran:
+        print(
+            f"budgetpdf nightly: fetched {fetched['saved']} new of {fetched['document_links']} "
+            f"document links ({fetched['failed']} failed, {len(entry['unreachable'])} sources "
+            f"unreachable); ran {ran['processed']} ({ran['failed']} failed) → {args.out} "
+            f"(exit {code}; details in {Path(args.out) / 'nightly.json'})"
+        )
+    return code
+
+
 def _positive(text: str) -> int:
     """An argparse type: a whole number of at least 1."""
     try:
@@ -168,6 +210,20 @@ def main(argv: list[str] | None = None) -> int:
     s = sub.add_parser("status", help="summarize what an output folder holds")
     s.add_argument("out", nargs="?", default=str(DEFAULT_OUT))
     s.set_defaults(func=_cmd_status)
+    f = sub.add_parser("fetch", help="download new and changed documents of sources into RAW")
+    f.add_argument(
+        "sources", nargs="+", help="a sources file (TOML), or listing-page addresses (http…)"
+    )
+    f.add_argument("--raw", default=str(DEFAULT_IN), help=f"PDF store (default {DEFAULT_IN})")
+    f.set_defaults(func=_cmd_fetch)
+    n = sub.add_parser("nightly", help="fetch, run on what is new, report (exit 0/1/2/3)")
+    n.add_argument("sources", nargs="?", default=str(DEFAULT_SOURCES), help="sources file (TOML)")
+    n.add_argument("--raw", default=str(DEFAULT_IN), help=f"PDF store (default {DEFAULT_IN})")
+    n.add_argument("--out", default=str(DEFAULT_OUT), help=f"output folder (default {DEFAULT_OUT})")
+    n.add_argument(
+        "--jobs", type=_positive, default=1, help="worker processes reading documents (default 1)"
+    )
+    n.set_defaults(func=_cmd_nightly)
     args = parser.parse_args(argv)
     try:
         return args.func(args)

@@ -15,6 +15,7 @@ from budgetpdf.contract.rows import DocumentResult, DocumentRow, FactRow, TableR
 from budgetpdf.extract.layout import TextLine
 from budgetpdf.extract.page import PageLayout
 from budgetpdf.extract.reader import open_pages
+from budgetpdf.fetch.manifest import provenance
 from budgetpdf.normalize.frame import ColumnMeaning, Record, TableFrame, build_frame
 from budgetpdf.normalize.metadata import read_metadata
 from budgetpdf.normalize.numbers import to_yuan
@@ -126,6 +127,7 @@ def _column_row(meaning: ColumnMeaning) -> PrintedColumn:
 
 
 def document_row(path: Path, sha: str, size: int) -> DocumentRow:
+    source_url, fetched_at = provenance(path, sha) if sha else (None, None)
     return {
         "doc_id": sha[:16],
         "source": path.name,
@@ -145,6 +147,8 @@ def document_row(path: Path, sha: str, size: int) -> DocumentRow:
         "seconds": 0.0,
         "pipeline_version": pipeline_version(),
         "notes": None,
+        "source_url": source_url,
+        "fetched_at": fetched_at,
     }
 
 
