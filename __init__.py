@@ -9,15 +9,18 @@ from pathlib import Path
 __version__ = "0.1.0"
 
 _ROOT = Path(__file__).resolve().parent
+_NOT_READING = frozenset({"fetch"})
 
 
 def code_digest(root: Path) -> str:
     """SHA-256 (hex) over the package's code and knowledge under root: every `*.py` of root
     and of its sub-packages (folders with an `__init__.py`), and every file under `schemas/`,
-    each named by its relative path. Tests, tools and caches are not part of it."""
+    each named by its relative path. Tests, tools, caches and the sub-packages that never
+    touch a reading (`fetch/`: a new fetcher must not make every document be read again)
+    are not part of it."""
     files = set(root.glob("*.py"))
     for sub in root.iterdir():
-        if (sub / "__init__.py").is_file():
+        if (sub / "__init__.py").is_file() and sub.name not in _NOT_READING:
             files.update(sub.rglob("*.py"))
     if (root / "schemas").is_dir():
         files.update(p for p in (root / "schemas").rglob("*") if p.is_file())
