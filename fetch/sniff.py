@@ -22,7 +22,7 @@ PDF_MAGIC = b"%PDF-"
 HEAD = 1024  # bytes in which a PDF's header may stand (junk before it is allowed)
 
 _OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # the old Office container (.doc, .xls, .wps, .et)
-_ZIP = (b"PK\x03\x04", b"PK\x05\x06")
+ZIP_SIGNATURES = (b"PK\x03\x04", b"PK\x05\x06")
 _HTML_START = regex.compile(
     rb"^(?:\xef\xbb\xbf)?\s*(?:<!doctype\s+html|<html|<head|<body|<meta|<title|<script|<!--"
     rb"|<\?xml[^>]*>\s*<(?:!doctype\s+)?html)",
@@ -70,7 +70,7 @@ def sniff(data: bytes, content_type: str | None = None) -> Verdict:
         return Verdict("other", f"empty response ({len(data)} bytes){sent}")
     # A container's signature at byte 0 wins over a `%PDF-` further on: a ZIP that stores a
     # PDF uncompressed shows the PDF's header within its first kilobyte.
-    if data.startswith(_ZIP):
+    if data.startswith(ZIP_SIGNATURES):
         return _sniff_zip(data, sent)
     if data.startswith(_OLE):
         return Verdict("other", f"{_ole_kind(data)}, not a PDF{sent}")

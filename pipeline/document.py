@@ -16,6 +16,7 @@ from budgetpdf.extract.layout import TextLine
 from budgetpdf.extract.page import PageLayout
 from budgetpdf.extract.reader import open_pages
 from budgetpdf.fetch.manifest import provenance
+from budgetpdf.fetch.sniff import HEAD, ZIP_SIGNATURES, is_pdf, sniff
 from budgetpdf.normalize.frame import ColumnMeaning, Record, TableFrame, build_frame
 from budgetpdf.normalize.metadata import read_metadata
 from budgetpdf.normalize.numbers import to_yuan
@@ -23,7 +24,7 @@ from budgetpdf.normalize.segment import UNNAMED, TableSegment, find_unit
 from budgetpdf.normalize.stitch import DocumentReader, demote_fallbacks
 from budgetpdf.schemas.knowledge import OTHER
 
-PDF_MAGIC = b"%PDF"
+SNIFF_LIMIT = 16 * 2**20  # bytes of a file that is no PDF read to say what it is
 
 
 class InputError(Exception):
@@ -179,6 +180,23 @@ def _pages_or_input_error(path: Path) -> Iterator[PageLayout]:
         yield page
 
 
+def _not_a_pdf(path: Path) -> str | None:
+    """Why a file is no PDF (`HTML page «系统繁忙», not a PDF`, `ZIP archive …`), from its
+    bytes as the fetcher judges a download (fetch/sniff.py); None for a PDF. Only a file
+    that does not open as a PDF is read whole, and only when small (error pages are)."""
+    with path.open("rb") as fh:
+        head = fh.read(HEAD)
+        if is_pdf(head) and not head.startswith(ZIP_SIGNATURES):
+            return None
+        data = head if len(head) < HEAD else head + fh.read(SNIFF_LIMIT)
+    if not data.strip():
+        return f"not a PDF: the file is empty ({len(data)} bytes)"
+    verdict = sniff(data)
+    if verdict.kind == "zip":
+        return "a ZIP archive, not a PDF: unpack it and give the PDFs inside"
+    return verdict.reason
+
+
 def process_document(path: Path) -> DocumentResult:
     """Every contract row for one file. Never raises for a bad input: the documents row
     says what went wrong."""
@@ -187,9 +205,8 @@ def process_document(path: Path) -> DocumentResult:
     doc = document_row(path, sha, size)
     result = DocumentResult(doc)
     try:
-        with path.open("rb") as fh:
-            if fh.read(1024).find(PDF_MAGIC) < 0:
-                raise InputError("not a PDF: the file does not start with %PDF")
+        if reason := _not_a_pdf(path):
+            raise InputError(reason)
         reader = DocumentReader()
         for page in _pages_or_input_error(path):
             reader.read(page)

@@ -4,6 +4,7 @@ and the good files beside it are processed completely."""
 from __future__ import annotations
 
 import io
+import zipfile
 from pathlib import Path
 
 import pyarrow.parquet as pq
@@ -62,6 +63,14 @@ def _zero_page_pdf() -> bytes:
     )
 
 
+def _zip_of(data: bytes) -> bytes:
+    # stored, not deflated: the PDF's own %PDF- header then stands in the first kilobyte
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_STORED) as archive:
+        archive.writestr("预算.pdf", data)
+    return buf.getvalue()
+
+
 @pytest.fixture(scope="module")
 def bad_inputs(tmp_path_factory) -> dict[str, Path]:
     folder = tmp_path_factory.mktemp("bad")
@@ -75,6 +84,9 @@ def bad_inputs(tmp_path_factory) -> dict[str, Path]:
         "image_only.pdf": _image_only_pdf(),
         "empty.pdf": b"",
         "notes.pdf": "这不是PDF文件".encode(),
+        # what scrapers save as .pdf: an error page, an archive of the real PDF
+        "error_page.pdf": "<html><head><title>系统繁忙</title></head></html>".encode(),
+        "archive.pdf": _zip_of(good),
     }
     for name, data in files.items():
         (folder / name).write_bytes(data)
@@ -90,6 +102,8 @@ EXPECTED = {
     "image_only.pdf": ("skipped", "no text layer"),
     "empty.pdf": ("failed", "not a PDF"),
     "notes.pdf": ("failed", "not a PDF"),
+    "error_page.pdf": ("failed", "HTML page «系统繁忙», not a PDF"),
+    "archive.pdf": ("failed", "a ZIP archive, not a PDF"),
 }
 
 
@@ -107,7 +121,7 @@ def test_run_goes_on_past_bad_files(bad_inputs, sample, tmp_path):
     summary = run([*bad_inputs.values(), SAMPLE], out)
     docs = pq.read_table(out / "documents.parquet").to_pylist()
     assert len(docs) == len(bad_inputs) + 1
-    assert summary.failed == 6 and summary.skipped == 2 and summary.ok == 1
+    assert summary.failed == 8 and summary.skipped == 2 and summary.ok == 1
     facts = pq.read_table(out / "facts.parquet")
     good_id = next(d["doc_id"] for d in docs if d["source"] == SAMPLE.name)
     assert facts.filter(facts["doc_id"].to_numpy() == good_id).num_rows == len(sample.facts)
