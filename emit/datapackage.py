@@ -82,9 +82,9 @@ def table_schema(name: str) -> dict[str, Any]:
             **_field_type(column.type),
         }
         constraints: dict[str, Any] = {}
-        if type(None) not in getattr(hints[column.name], "__args__", ()):
-            if spec["type"] != "string":  # an empty string is a value, but reads as null in CSV
-                constraints["required"] = True
+        nullable = type(None) in getattr(hints[column.name], "__args__", ())
+        if not nullable and spec["type"] != "string":  # a CSV reads an empty string as null
+            constraints["required"] = True
         if "enum" in entry:
             constraints["enum"] = vocab[entry["enum"]]
         if constraints:
