@@ -17,6 +17,7 @@ from decimal import Decimal
 
 import regex
 from budgetpdf.extract.grid import Cell, Grid
+from budgetpdf.extract.layout import BBox
 from budgetpdf.normalize.codes import (
     UNCLASSIFIED,
     Classification,
@@ -87,6 +88,7 @@ class Record:
     page: int
     concepts: Concepts
     percent: bool = False  # a rate column's figure: a percentage, not money
+    box: BBox | None = None  # the cell the amount was read from, on page
 
 
 @dataclass(slots=True)
@@ -100,6 +102,7 @@ class TableFrame:
     columns: int
     pages: list[int]
     amount_columns: list[ColumnMeaning] = field(default_factory=list)
+    box: BBox | None = None  # the table's extent on its first page
 
 
 # ---------------------------------------------------------------- header and columns
@@ -464,6 +467,7 @@ class _RowReader:
                         grid.page,
                         unmapped,
                         is_rate([heading]),
+                        grid.at(row, c).bbox,
                     )
                 )
         return out
@@ -543,6 +547,7 @@ class _RowReader:
                 page=grid.page,
                 concepts=self.layout.names[c].concepts,
                 percent=self.layout.names[c].percent,
+                box=grid.at(row, c).bbox,
             )
             for c, v in values
         ]
@@ -724,4 +729,15 @@ def build_frame(
     pages = sorted({g.page for g in grids})
     rows = row_no
     columns = max((g.n_cols for g in grids), default=0)
-    return TableFrame(records, rows, columns, pages, list(printed.values()))
+    first = [g.bbox for g in grids if g.page == pages[0]] if pages else []
+    box = (
+        (
+            min(b[0] for b in first),
+            min(b[1] for b in first),
+            max(b[2] for b in first),
+            max(b[3] for b in first),
+        )
+        if first
+        else None
+    )
+    return TableFrame(records, rows, columns, pages, list(printed.values()), box)

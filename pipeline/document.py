@@ -65,7 +65,14 @@ def _table_row(
         "rows": frame.rows,
         "columns": frame.columns,
         "facts": len(frame.records),
+        **_box(frame.box),
     }
+
+
+def _box(box: tuple[float, float, float, float] | None) -> dict[str, float | None]:
+    """x0, top, x1, bottom of a box (PDF points, rounded to 0.01), all None without one."""
+    values = [round(v, 2) for v in box] if box else [None] * 4
+    return dict(zip(("x0", "top", "x1", "bottom"), values, strict=True))
 
 
 def _fact_rows(
@@ -99,6 +106,7 @@ def _fact_rows(
             "fund": r.concepts.fund,
             "spending": r.concepts.spending,
             "expense_item": r.concepts.expense_item,
+            **_box(r.box),
         }
         for r in frame.records
         for unit in [_fact_unit(r, table_unit)]
