@@ -14,7 +14,6 @@ from pathlib import Path
 import pdfplumber
 import pytest
 from budgetpdf.normalize.numbers import parse_amount
-
 from conftest import REAL, SEED, need
 
 BOX = ("x0", "top", "x1", "bottom")
