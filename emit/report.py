@@ -12,6 +12,7 @@ check is unchanged.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import html
 import json
@@ -24,6 +25,7 @@ import regex
 from budgetpdf.emit.draw import COLOURS, PageCanvas
 from budgetpdf.emit.writer import plain_decimal, read_dataset, write_text
 from budgetpdf.schemas.knowledge import CONCEPT_DIMENSIONS, check_rules
+from pypdfium2 import PdfiumError
 
 REPORT = "report.html"
 IMAGES = "report"  # the folder of the failed checks' page images, beside report.html
@@ -188,18 +190,16 @@ def report_data(out: Path, sources: Sources) -> dict:
             continue
         doc = by_id.get(c["doc_id"], {})
         printed, parts = check_cells(c, facts_by_doc[c["doc_id"]])
-        image = None
+        name = _image_name(c)
         pdf = sources.get((doc.get("source"), doc.get("bytes")))
-        if pdf is not None and (printed or parts):
-            name = _image_name(c)
-            if not (folder / name).exists():
-                try:
-                    draw_check(pdf, c, printed, parts).save(folder / name)
-                except (OSError, IndexError, ValueError):
-                    name = None  # the PDF changed or vanished since the run: no image
-            if name:
-                kept.add(name)
-                image = f"{IMAGES}/{name}"
+        if not (folder / name).exists() and pdf is not None and (printed or parts):
+            # the PDF changed or vanished since the run: no image, the check is listed still
+            with contextlib.suppress(OSError, IndexError, ValueError, PdfiumError):
+                draw_check(pdf, c, printed, parts).save(folder / name)
+        image = None
+        if (folder / name).exists():
+            kept.add(name)
+            image = f"{IMAGES}/{name}"
         failed_rows.append(
             {
                 "doc_id": c["doc_id"],
