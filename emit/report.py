@@ -2,7 +2,7 @@
 what a run read and where it doubts — per document its status, publisher, year, tables
 found against those its 目录 lists, facts, failed and not-evaluable checks; each failed
 check with its arithmetic and an image of its page with the cells involved outlined; the
-columns that map to no concept, by table.
+columns of the canonical tables that map to no concept, by table.
 
 The data is embedded as JSON and laid out by a small script (sort by any column, filter by
 text and status), so the file stays usable with thousands of documents; images are made
@@ -21,10 +21,12 @@ from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from pathlib import Path
 
+import pyarrow as pa
+import pyarrow.compute as pc
 import regex
 from budgetpdf.emit.draw import COLOURS, PageCanvas
 from budgetpdf.emit.writer import plain_decimal, read_dataset, write_text
-from budgetpdf.schemas.knowledge import CONCEPT_DIMENSIONS, check_rules
+from budgetpdf.schemas.knowledge import CONCEPT_DIMENSIONS, OTHER, check_rules
 from pypdfium2 import PdfiumError
 
 REPORT = "report.html"
@@ -170,10 +172,19 @@ def report_data(out: Path, sources: Sources) -> dict:
     among them gets none."""
     docs = read_dataset(out, "documents").to_pylist()
     checks = read_dataset(out, "checks").to_pylist()
-    facts = read_dataset(out, "facts").to_pylist()
+    facts = read_dataset(out, "facts")
+    # as Python rows only the facts a failed check may name, and those without concept
+    doubted = pa.array(sorted({c["doc_id"] for c in checks if c["passed"] is False}), pa.string())
     facts_by_doc: dict[str, list[dict]] = defaultdict(list)
-    for f in facts:
+    for f in facts.filter(pc.is_in(facts["doc_id"], value_set=doubted)).to_pylist():
         facts_by_doc[f["doc_id"]].append(f)
+    # forms and tables of no known kind (table_id other) have no concepts to map to
+    unmapped = facts.filter(
+        pc.and_(
+            pc.starts_with(facts["column_id"], UNMAPPED_PREFIX),
+            pc.not_equal(facts["table_id"], OTHER.id),
+        )
+    )
     listed = _listed_ids()
     per_doc: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     for c in checks:
@@ -241,17 +252,17 @@ def report_data(out: Path, sources: Sources) -> dict:
     return {
         "documents": documents,
         "failed": failed_rows,
-        "unmapped": _unmapped(facts, by_id),
+        "unmapped": _unmapped(
+            unmapped.select(["doc_id", "table_id", "table_name", "column_name"]).to_pylist(), by_id
+        ),
     }
 
 
 def _unmapped(facts: Sequence[Fact], docs: Mapping[str, dict]) -> list[dict]:
-    """The columns that map to no concept (column_id x_…), by table: the printed path, in
-    how many documents and facts, and one document that prints it."""
+    """The columns of facts (those whose column_id is x_…: no concept), by table: the
+    printed path, in how many documents and facts, and one document that prints it."""
     seen: dict[tuple[str, str], dict] = {}
     for f in facts:
-        if not str(f["column_id"]).startswith(UNMAPPED_PREFIX):
-            continue
         key = (f["table_id"], f["column_name"])
         entry = seen.setdefault(
             key,
