@@ -297,8 +297,8 @@ def test_a_worker_over_its_limits_or_dead_costs_one_row(tmp_path, monkeypatch, r
     bad.write_bytes(b"%PDF-1.4 something else")
     real = document.process_document
 
-    def process(path):
-        return reader(path) if path == bad else real(path)
+    def process(path, pages=None):
+        return reader(path) if path == bad else real(path, pages)
 
     monkeypatch.setattr(runner, "process_document", process)  # inherited by forked workers
     monkeypatch.setattr(runner, "_GRACE", 0.5)
