@@ -23,9 +23,10 @@ from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.parquet as pq
 import regex
 from budgetpdf.emit.draw import COLOURS, PageCanvas
-from budgetpdf.emit.writer import plain_decimal, read_dataset, write_text
+from budgetpdf.emit.writer import CURRENT, plain_decimal, read_dataset, write_text
 from budgetpdf.schemas.knowledge import CONCEPT_DIMENSIONS, OTHER, check_rules
 from pypdfium2 import PdfiumError
 
@@ -166,13 +167,20 @@ Sources = Mapping[tuple[str, int], Path]  # a PDF by its file name and size in b
 
 
 def report_data(out: Path, sources: Sources) -> dict:
-    """What the report shows, as JSON-able data, drawing the failed checks' images into
+    """What the report shows of the flat tables now served (the dataset where none was
+    compacted yet), as JSON-able data, drawing the failed checks' images into
     OUT/report/ (those of checks no longer failing are removed). sources: the PDFs by
     (documents.source, documents.bytes), for the images; a document whose PDF is not
     among them gets none."""
-    docs = read_dataset(out, "documents").to_pylist()
-    checks = read_dataset(out, "checks").to_pylist()
-    facts = read_dataset(out, "facts")
+    served = (out / CURRENT).resolve()  # one set, resolved once: what the flat tables say
+
+    def table(name: str) -> pa.Table:
+        flat = served / f"{name}.parquet"
+        return pq.read_table(flat) if flat.exists() else read_dataset(out, name)
+
+    docs = table("documents").to_pylist()
+    checks = table("checks").to_pylist()
+    facts = table("facts")
     # as Python rows only the facts a failed check may name, and those without concept
     doubted = pa.array(sorted({c["doc_id"] for c in checks if c["passed"] is False}), pa.string())
     facts_by_doc: dict[str, list[dict]] = defaultdict(list)
