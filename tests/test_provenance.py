@@ -3,7 +3,10 @@ from the page's top-left, reading orientation), and every table its box on its f
 
 The boxes are checked against pdfplumber's text layer, read independently of the pipeline
 (which reads pages through pdfium): the characters whose centre lies in a fact's box, read
-in line order, are the printed number, and nothing else."""
+in line order, are the printed number, and nothing else. (Not every document can be checked
+so: pdfplumber drops the glyph boxes of a font that declares a descent near a whole em a line
+below their glyphs — two 重庆 templates — and a label too long for its cell runs on into the
+amount's cell, `其他社会保障和就业支|出 1090.22`; there the box holds the number and more.)"""
 
 from __future__ import annotations
 
