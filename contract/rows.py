@@ -23,6 +23,9 @@ Str = Annotated[str, pa.string()]
 OptStr = Annotated[str | None, pa.string()]
 Int32 = Annotated[int, pa.int32()]
 OptInt32 = Annotated[int | None, pa.int32()]
+# PDF points from the page's top-left corner, in the page's reading orientation (/Rotate
+# applied): where a cell or table was printed. Geometry, not money.
+Point = Annotated[float | None, pa.float64()]
 
 
 class DocumentRow(TypedDict):
@@ -68,6 +71,11 @@ class TableRow(TypedDict):
     facts: Int32
     unit_name: OptStr  # extension: the 部门/单位 the table is printed for
     table_no: Int32  # extension: order in the document, joins facts
+    # extension: the table's box on page_first
+    x0: Point
+    top: Point
+    x1: Point
+    bottom: Point
 
 
 class FactRow(TypedDict):
@@ -100,6 +108,11 @@ class FactRow(TypedDict):
     fund: OptStr
     spending: OptStr
     expense_item: OptStr
+    # extension: the box of the cell the amount was read from, on page
+    x0: Point
+    top: Point
+    x1: Point
+    bottom: Point
 
 
 class CheckRow(TypedDict):

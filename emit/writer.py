@@ -8,8 +8,9 @@ Layout of an output folder:
     dataset/facts/fiscal_year=<Y>/table_id=<T>/<doc_id>.parquet
     dataset/checks/fiscal_year=<Y>/<doc_id>.parquet
     flat/<generation>/{documents,tables,facts,checks}.{parquet,csv}   one compaction each
+    flat/<generation>/datapackage.json          the Frictionless descriptor of that set
     current -> flat/<generation>                                     the set now served
-    documents.parquet -> current/documents.parquet  (and the other seven, as links)
+    documents.parquet -> current/documents.parquet  (and the other eight, as links)
 
 Every file is written beside its target and renamed over it, so nobody ever sees half a
 file. The eight flat files change together: a compaction writes a new generation folder,
@@ -37,6 +38,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 from budgetpdf.contract.rows import SCHEMAS
+from budgetpdf.emit.datapackage import datapackage_json
 
 Row = Mapping[str, object]
 DATASET = "dataset"
@@ -201,6 +203,7 @@ def committed_documents(out: Path) -> list[dict]:
 
 FLAT = "flat"
 CURRENT = "current"
+DATAPACKAGE = "datapackage.json"
 
 
 def _switch_link(link: Path, target: str) -> None:
@@ -221,19 +224,21 @@ def compact(out: Path) -> None:
     generation = f"{time.time_ns():020d}-{os.getpid()}"
     folder = out / FLAT / generation
     folder.mkdir(parents=True)
+    rows = {}
     for name in SCHEMAS:
         table = read_dataset(out, name)
         write_parquet(table, folder / f"{name}.parquet")
         write_csv(table, folder / f"{name}.csv")
+        rows[name] = table.num_rows
+    write_text(datapackage_json(rows), folder / DATAPACKAGE)
     current = out / CURRENT
     previous = os.readlink(current) if current.is_symlink() else None
     _switch_link(current, f"{FLAT}/{generation}")
-    for name in SCHEMAS:
-        for ext in ("parquet", "csv"):
-            link = out / f"{name}.{ext}"
-            want = f"{CURRENT}/{name}.{ext}"
-            if not (link.is_symlink() and os.readlink(link) == want):
-                _switch_link(link, want)
+    for file in [f"{name}.{ext}" for name in SCHEMAS for ext in ("parquet", "csv")] + [DATAPACKAGE]:
+        link = out / file
+        want = f"{CURRENT}/{file}"
+        if not (link.is_symlink() and os.readlink(link) == want):
+            _switch_link(link, want)
     keep = {generation, Path(previous).name if previous else None}
     for old in (out / FLAT).iterdir():
         if old.name not in keep:

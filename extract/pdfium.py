@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import ctypes
 import re
-from collections.abc import Iterator
+from collections.abc import Container, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -421,12 +421,15 @@ class PlumberPages:
             self._pdf.close()
 
 
-def read_pages(path: Path) -> Iterator[PageLayout]:
-    """Pages one at a time, closing each pdfium page once read."""
+def read_pages(path: Path, pages: Container[int] | None = None) -> Iterator[PageLayout]:
+    """Pages one at a time (only the 1-based numbers in pages, when given), closing each
+    pdfium page once read."""
     pdf = pdfium.PdfDocument(path)
     fallback = PlumberPages(path)
     try:
         for i in range(len(pdf)):
+            if pages is not None and i + 1 not in pages:
+                continue
             page = pdf[i]
             try:
                 yield read_page(page, i + 1, fallback)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Container, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -90,9 +90,12 @@ def read_page(page: pdfplumber.page.Page) -> PageLayout:
     return page_layout(number, page.width, page.height, chars, ruled_grids(number, tables, chars))
 
 
-def read_pages(path: Path) -> Iterator[PageLayout]:
-    """Pages one at a time, releasing each page's parsed objects once read."""
+def read_pages(path: Path, pages: Container[int] | None = None) -> Iterator[PageLayout]:
+    """Pages one at a time (only the 1-based numbers in pages, when given), releasing each
+    page's parsed objects once read."""
     with pdfplumber.open(path) as pdf:
         for page in pdf.pages:
+            if pages is not None and page.page_number not in pages:
+                continue
             yield read_page(page)
             page.close()

@@ -17,6 +17,7 @@ from decimal import Decimal
 
 import regex
 from budgetpdf.extract.grid import Cell, Grid
+from budgetpdf.extract.layout import BBox
 from budgetpdf.normalize.codes import (
     UNCLASSIFIED,
     Classification,
@@ -98,6 +99,7 @@ class Record:
     # None: the table's money unit, or none at all when `money` is False.
     unit: str | None = None
     money: bool = True
+    box: BBox | None = None  # the cell the amount was read from, on page
 
 
 @dataclass(slots=True)
@@ -111,6 +113,7 @@ class TableFrame:
     columns: int
     pages: list[int]
     amount_columns: list[ColumnMeaning] = field(default_factory=list)
+    box: BBox | None = None  # the table's extent on its first page
 
 
 # ---------------------------------------------------------------- header and columns
@@ -474,6 +477,7 @@ class _RowReader:
                         meaning.concepts,
                         unit,
                         money,
+                        grid.at(row, c).bbox,
                     )
                 )
         return out
@@ -587,6 +591,7 @@ class _RowReader:
                 concepts=meaning.concepts,
                 unit=unit,
                 money=money,
+                box=grid.at(row, c).bbox,
             )
             for c, v in values
             for unit, money in [self._column_unit(grid, row, c)]
@@ -796,4 +801,15 @@ def build_frame(
     pages = sorted({g.page for g in grids})
     rows = row_no
     columns = max((g.n_cols for g in grids), default=0)
-    return TableFrame(records, rows, columns, pages, list(printed.values()))
+    first = [g.bbox for g in grids if g.page == pages[0]] if pages else []
+    box = (
+        (
+            min(b[0] for b in first),
+            min(b[1] for b in first),
+            max(b[2] for b in first),
+            max(b[3] for b in first),
+        )
+        if first
+        else None
+    )
+    return TableFrame(records, rows, columns, pages, list(printed.values()), box)

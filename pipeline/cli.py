@@ -1,4 +1,4 @@
-"""The `budgetpdf` command: run, checks, status, fetch, nightly."""
+"""The `budgetpdf` command: run, checks, status, show, report, fetch, nightly."""
 
 from __future__ import annotations
 
@@ -9,8 +9,9 @@ from collections import defaultdict
 from pathlib import Path
 
 from budgetpdf import pipeline_version
+from budgetpdf.emit.report import Sources, write_report
 from budgetpdf.emit.writer import plain_decimal, read_dataset
-from budgetpdf.pipeline.runner import Limits, OutputError, output_problem, run
+from budgetpdf.pipeline.runner import Limits, OutputError, collect_inputs, output_problem, run
 from budgetpdf.schemas.knowledge import KnowledgeError, load_knowledge
 
 DEFAULT_IN = Path("data/raw")
@@ -29,6 +30,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     except KnowledgeError as exc:
         print(f"budgetpdf: {exc}", file=sys.stderr)
         return 2
+    limits = Limits(args.timeout, args.memory, args.pages)
     if args.scheduler:
         from budgetpdf.pipeline.distributed import run_distributed  # needs the [distributed] extra
 
@@ -39,8 +41,9 @@ def _cmd_run(args: argparse.Namespace) -> int:
             address=address,
             workers=max(args.jobs, 1),
             force=args.force,
-            limits=Limits(args.timeout, args.memory),
+            limits=limits,
         )
+        write_report(Path(args.out), _sources(paths))
         print(f"budgetpdf {pipeline_version()}: {summary.line()} → {args.out}")
         return 1 if summary.any_failed else 0
     try:
@@ -49,12 +52,13 @@ def _cmd_run(args: argparse.Namespace) -> int:
             Path(args.out),
             jobs=args.jobs,
             force=args.force,
-            limits=Limits(args.timeout, args.memory),
+            limits=limits,
             progress=sys.stderr.isatty(),
         )
     except OutputError as exc:
         print(f"budgetpdf: {exc}", file=sys.stderr)
         return 2
+    write_report(Path(args.out), _sources(paths))
     print(f"budgetpdf {pipeline_version()}: {summary.line()} → {args.out}")
     return 1 if summary.any_failed else 0
 
@@ -160,6 +164,63 @@ def _cmd_nightly(args: argparse.Namespace) -> int:
     return code
 
 
+def _sources(paths: list[Path]) -> Sources:
+    """The PDFs under paths by file name and size: where the report finds a document's
+    pages to draw its failed checks on."""
+    found = {}
+    for path in collect_inputs(paths):
+        try:
+            if path.is_file():
+                found[(path.name, path.stat().st_size)] = path
+        except OSError:
+            continue  # vanished since: its checks get no image
+    return found
+
+
+def _cmd_report(args: argparse.Namespace) -> int:
+    out = Path(args.out)
+    if problem := _output_folder(out):
+        print(f"budgetpdf: {problem}", file=sys.stderr)
+        return 2
+    target = write_report(out, _sources([Path(p) for p in args.pdfs]))
+    print(f"{target}")
+    return 0
+
+
+def _cmd_show(args: argparse.Namespace) -> int:
+    from budgetpdf.pipeline.show import ShowError, show  # loads the drawing libraries
+
+    pdf = Path(args.pdf)
+    if not pdf.is_file():
+        print(f"budgetpdf: no such file: {pdf}", file=sys.stderr)
+        return 2
+    try:
+        written = show(pdf, Path(args.out), args.pages)
+    except ShowError as exc:
+        print(f"budgetpdf: {exc}", file=sys.stderr)
+        return 1
+    for path in written:
+        print(path)
+    if not written:
+        print(f"budgetpdf: no table found in {pdf.name}; name pages with --page", file=sys.stderr)
+    return 0
+
+
+def _page_numbers(text: str) -> frozenset[int]:
+    """An argparse type: 1-based pages as `3`, `3,5` or `3-5,9`."""
+    pages: set[int] = set()
+    for part in text.split(","):
+        first, _, last = part.strip().partition("-")
+        try:
+            a, b = int(first), int(last or first)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not pages like 3 or 3-5,9: {text!r}") from None
+        if not 1 <= a <= b:
+            raise argparse.ArgumentTypeError(f"pages count from 1, first to last: {part!r}")
+        pages.update(range(a, b + 1))
+    return frozenset(pages)
+
+
 def _positive(text: str) -> int:
     """An argparse type: a whole number of at least 1."""
     try:
@@ -169,6 +230,13 @@ def _positive(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
     return value
+
+
+class _Union(argparse.Action):
+    """--page given several times: the union of the pages."""
+
+    def __call__(self, parser, namespace, values, option_string=None) -> None:  # noqa: ANN001
+        setattr(namespace, self.dest, (getattr(namespace, self.dest) or frozenset()) | values)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -203,6 +271,12 @@ def main(argv: list[str] | None = None) -> int:
         "--scheduler",
         help="run on a Dask cluster: 'local' starts one with --jobs workers, or tcp://HOST:PORT",
     )
+    p.add_argument(
+        "--pages",
+        type=_page_numbers,
+        help="read only these pages (3, 3-5,9), to investigate; such documents are partial "
+        "and a run over all pages redoes them",
+    )
     p.set_defaults(func=_cmd_run)
     c = sub.add_parser("checks", help="print the failed checks of a run, by document")
     c.add_argument("out", nargs="?", default=str(DEFAULT_OUT))
@@ -224,6 +298,29 @@ def main(argv: list[str] | None = None) -> int:
         "--jobs", type=_positive, default=1, help="worker processes reading documents (default 1)"
     )
     n.set_defaults(func=_cmd_nightly)
+    r = sub.add_parser(
+        "report",
+        help="write OUT/report.html: documents, failed checks with their pages, unmapped columns",
+    )
+    r.add_argument("out", nargs="?", default=str(DEFAULT_OUT))
+    r.add_argument(
+        "pdfs", nargs="*", help="the PDFs (files or folders) read into OUT, to draw failed checks"
+    )
+    r.set_defaults(func=_cmd_report)
+    v = sub.add_parser(
+        "show", help="draw the grids as read on a PDF's pages (PNG), by cell role and concept"
+    )
+    v.add_argument("pdf", help="a PDF file")
+    v.add_argument(
+        "--page",
+        "--pages",
+        dest="pages",
+        type=_page_numbers,
+        action=_Union,
+        help="pages to draw (3, 3-5,9; repeatable); default every page with a table",
+    )
+    v.add_argument("--out", default=".", help="folder for the PNGs (default: here)")
+    v.set_defaults(func=_cmd_show)
     args = parser.parse_args(argv)
     try:
         return args.func(args)

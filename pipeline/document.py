@@ -6,7 +6,7 @@ import hashlib
 import time
 import traceback
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from pathlib import Path
 
 from budgetpdf import pipeline_version
@@ -65,7 +65,14 @@ def _table_row(
         "rows": frame.rows,
         "columns": frame.columns,
         "facts": len(frame.records),
+        **_box(frame.box),
     }
+
+
+def _box(box: tuple[float, float, float, float] | None) -> dict[str, float | None]:
+    """x0, top, x1, bottom of a box (PDF points, rounded to 0.01), all None without one."""
+    values = [round(v, 2) for v in box] if box else [None] * 4
+    return dict(zip(("x0", "top", "x1", "bottom"), values, strict=True))
 
 
 def _fact_rows(
@@ -99,6 +106,7 @@ def _fact_rows(
             "fund": r.concepts.fund,
             "spending": r.concepts.spending,
             "expense_item": r.concepts.expense_item,
+            **_box(r.box),
         }
         for r in frame.records
         for unit in [_fact_unit(r, table_unit)]
@@ -163,9 +171,10 @@ def _open_error(exc: Exception) -> str:
     return f"corrupt or truncated PDF, cannot be parsed ({detail})"
 
 
-def _pages_or_input_error(path: Path) -> Iterator[PageLayout]:
-    """Pages of the PDF; whatever the PDF parser raises becomes an InputError."""
-    pages = open_pages(path)
+def _pages_or_input_error(path: Path, numbers: Collection[int] | None) -> Iterator[PageLayout]:
+    """Pages of the PDF (only numbers, 1-based, when given); whatever the PDF parser raises
+    becomes an InputError."""
+    pages = open_pages(path, numbers)
     while True:
         try:
             page = next(pages)
@@ -197,9 +206,14 @@ def _not_a_pdf(path: Path) -> str | None:
     return verdict.reason
 
 
-def process_document(path: Path) -> DocumentResult:
+def process_document(
+    path: Path, pages: Collection[int] | None = None, reader: DocumentReader | None = None
+) -> DocumentResult:
     """Every contract row for one file. Never raises for a bad input: the documents row
-    says what went wrong."""
+    says what went wrong. pages: read only these 1-based pages (`--pages`, to investigate):
+    the document is then `partial`, its error says which pages were read, and its
+    pipeline_version carries them, so that a run over all pages redoes it. reader: the
+    DocumentReader to read into, for a caller that draws what was read (`budgetpdf show`)."""
     started = time.perf_counter()
     sha, size = file_identity(path)
     doc = document_row(path, sha, size)
@@ -207,10 +221,17 @@ def process_document(path: Path) -> DocumentResult:
     try:
         if reason := _not_a_pdf(path):
             raise InputError(reason)
-        reader = DocumentReader()
-        for page in _pages_or_input_error(path):
+        reader = DocumentReader() if reader is None else reader
+        for page in _pages_or_input_error(path, pages):
             reader.read(page)
         _fill(result, reader)
+        if pages is not None and doc["status"] in ("ok", "partial"):
+            read = _page_list(pages)
+            doc.update(
+                status="partial",
+                error="; ".join(filter(None, [f"only pages {read} read (--pages)", doc["error"]])),
+                pipeline_version=f"{doc['pipeline_version']} pages={read}",
+            )
     except InputError as exc:
         doc.update(status="failed", error=str(exc))
     except MemoryError:
@@ -224,6 +245,17 @@ def process_document(path: Path) -> DocumentResult:
         )
     doc["seconds"] = round(time.perf_counter() - started, 3)
     return result
+
+
+def _page_list(pages: Collection[int]) -> str:
+    """1-based page numbers as runs: {3, 4, 5, 9} → `3-5,9`."""
+    runs: list[list[int]] = []
+    for p in sorted(pages):
+        if runs and p == runs[-1][-1] + 1:
+            runs[-1].append(p)
+        else:
+            runs.append([p])
+    return ",".join(f"{r[0]}-{r[-1]}" if len(r) > 1 else str(r[0]) for r in runs)
 
 
 def _fill(result: DocumentResult, reader: DocumentReader) -> None:

@@ -52,10 +52,12 @@ ATTEMPTS = "attempts.json"
 @dataclass(frozen=True, slots=True)
 class Limits:
     """Per document: wall-clock seconds, and the worker's resident memory (RSS) in MB, both
-    enforced by the supervising process, which kills and replaces the worker."""
+    enforced by the supervising process, which kills and replaces the worker; and the pages
+    read (1-based; None: all), a restriction to investigate some pages (`--pages`)."""
 
     seconds: int = 300
     memory_mb: int = 2048
+    pages: frozenset[int] | None = None
 
 
 class OutputError(Exception):
@@ -88,7 +90,7 @@ def process_bounded(path: Path, limits: Limits) -> DocumentResult:
     previous = signal.signal(signal.SIGALRM, _on_alarm)
     signal.alarm(limits.seconds)
     try:
-        return process_document(path)
+        return process_document(path, limits.pages)
     except _Timeout:
         return failed_result(identify(path), _timeout_reason(limits))
     except MemoryError:

@@ -124,7 +124,8 @@ def test_flat_tables_switch_as_a_set(tmp_path, monkeypatch):
     first = os.path.realpath(current)
     names = sorted(p.name for p in Path(first).iterdir())
     assert names == sorted(
-        f"{t}.{e}" for t in ("checks", "documents", "facts", "tables") for e in ("csv", "parquet")
+        [f"{t}.{e}" for t in ("checks", "documents", "facts", "tables") for e in ("csv", "parquet")]
+        + ["datapackage.json"]  # the set's description, switched with it
     )
     before = {n: (out / n).read_bytes() for n in names}
     docs_before = pq.read_table(out / "documents.parquet").num_rows
@@ -297,8 +298,8 @@ def test_a_worker_over_its_limits_or_dead_costs_one_row(tmp_path, monkeypatch, r
     bad.write_bytes(b"%PDF-1.4 something else")
     real = document.process_document
 
-    def process(path):
-        return reader(path) if path == bad else real(path)
+    def process(path, pages=None):
+        return reader(path) if path == bad else real(path, pages)
 
     monkeypatch.setattr(runner, "process_document", process)  # inherited by forked workers
     monkeypatch.setattr(runner, "_GRACE", 0.5)
