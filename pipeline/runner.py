@@ -93,6 +93,9 @@ class _Timeout(BaseException):
 
 
 def _on_alarm(signum: int, frame: object) -> None:
+    # Again in a second: the clean-up on the way out may hang as the work did (pdfplumber's
+    # close() walks the page tree again, forever on a page tree that contains itself).
+    signal.alarm(1)
     raise _Timeout
 
 
@@ -103,13 +106,15 @@ def process_bounded(path: Path, limits: Limits) -> DocumentResult:
     previous = signal.signal(signal.SIGALRM, _on_alarm)
     signal.alarm(limits.seconds)
     try:
-        return process_document(path)
+        try:
+            return process_document(path)
+        finally:
+            signal.alarm(0)  # an alarm before this is caught below; none comes after it
     except _Timeout:
         return failed_result(identify(path), _timeout_reason(limits))
     except MemoryError:
         return failed_result(identify(path), _memory_reason(limits))
     finally:
-        signal.alarm(0)
         signal.signal(signal.SIGALRM, previous)
 
 
