@@ -95,8 +95,10 @@ def test_broken_pdfs_never_stop_a_run(sample_inputs, sample_run, tmp_path, capsy
     by_kind = {c.kind: docs[_doc_id(c)] for c in cases}
     assert "memory limit of 250 MB" in by_kind["bomb"]["error"]
     assert by_kind["encrypted_password"]["error"].startswith("encrypted PDF")
-    assert by_kind["html"]["error"] == by_kind["zip"]["error"] == (
-        "not a PDF: the file does not start with %PDF"
+    assert (
+        by_kind["html"]["error"]
+        == by_kind["zip"]["error"]
+        == ("not a PDF: the file does not start with %PDF")
     )
     # encrypted without a user password opens: the sample's reading, under its own doc_id
     opened = by_kind["encrypted_no_password"]
