@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from multiprocessing.connection import Connection, wait
 from pathlib import Path
+from types import FrameType
 
 from budgetpdf import pipeline_version
 from budgetpdf.contract.rows import DocumentResult, FileRow
@@ -92,7 +93,20 @@ class _Timeout(BaseException):
     """Not an Exception: nothing on the way (pdfminer, our own error handling) may catch it."""
 
 
-def _on_alarm(signum: int, frame: object) -> None:
+def _in_finalizer(frame: FrameType | None) -> bool:
+    while frame is not None:
+        if frame.f_code.co_name == "__del__":
+            return True
+        frame = frame.f_back
+    return False
+
+
+def _on_alarm(signum: int, frame: FrameType | None) -> None:
+    if _in_finalizer(frame):
+        # Python ignores an exception raised in __del__ (it prints a traceback and goes on):
+        # ring again as soon as the finalizer is done.
+        signal.setitimer(signal.ITIMER_REAL, 0.05)
+        return
     # Again in a second: the clean-up on the way out may hang as the work did (pdfplumber's
     # close() walks the page tree again, forever on a page tree that contains itself).
     signal.alarm(1)
