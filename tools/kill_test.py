@@ -1,7 +1,7 @@
 """kill -9 a `budgetpdf run --jobs 2` at seeded random moments, rerun, compare.
 
     python tools/kill_test.py PDF_OR_FOLDER... [--docs 30] [--kills 20] [--seed 0]
-                              [--jobs 2] [--work DIR]
+                              [--jobs 2] [--work DIR] [--compaction-kills 0]
 
 Takes the `--docs` smallest PDFs of the paths given. First an uninterrupted run gives the
 reference output and the run's length T. Then, `--kills` times: a run into an empty output
@@ -12,6 +12,12 @@ document's facts and failed checks counted as its documents row says, every Parq
 the output whole); then a rerun completes it, and its flat tables must equal the
 reference's (Arrow equality, the timing column documents.seconds left out). Prints a line
 per kill and a summary; exit 1 when any kill left a mismatch.
+
+Compaction (rewriting the flat tables at the end of a run) is a second or two of a run, so
+few random moments land in it. `--compaction-kills N` aims there: a copy of the reference
+output less three documents (its flat set rewritten without them: last night's output),
+a run that reads the three, killed at a random moment within a second of its
+compaction starting (a new folder under OUT/flat), then the same checks.
 """
 
 from __future__ import annotations
@@ -107,6 +113,7 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--work", type=Path, default=Path("/tmp/budgetpdf_kill_test"))
+    parser.add_argument("--compaction-kills", type=int, default=0)
     args = parser.parse_args()
     inputs = _inputs(args.paths, args.docs)
     shutil.rmtree(args.work, ignore_errors=True)
@@ -143,11 +150,49 @@ def main() -> int:
             f"{'differs in ' + ', '.join(diff) if diff else 'identical'}"
         )
         shutil.rmtree(out)
+    for i in range(args.compaction_kills):
+        out = args.work / f"compaction{i}"
+        at, when, problems, diff = _kill_in_compaction(inputs, out, args.jobs, reference, rng)
+        torn += bool(problems)
+        unequal += bool(diff)
+        print(
+            f"compaction kill {i + 1:2d} at {at:4.2f} s into it ({when}): served set "
+            f"{'; '.join(problems[:3]) or 'consistent'}; rerun "
+            f"{'differs in ' + ', '.join(diff) if diff else 'identical'}"
+        )
+        shutil.rmtree(out)
     print(
-        f"{args.kills} kills: {torn} left an inconsistent served set, "
-        f"{unequal} reruns differed from the uninterrupted run"
+        f"{args.kills} kills, {args.compaction_kills} in compaction: {torn} left an "
+        f"inconsistent served set, {unequal} reruns differed from the uninterrupted run"
     )
     return 1 if torn or unequal else 0
+
+
+def _kill_in_compaction(
+    inputs: list[Path], out: Path, jobs: int, reference: dict, rng: random.Random
+) -> tuple[float, str, list[str], list[str]]:
+    from budgetpdf.emit.writer import compact
+
+    shutil.copytree(out.parent / "reference", out, symlinks=True)
+    doc_ids = reference["documents"].column("doc_id").to_pylist()
+    for doc_id in rng.sample(doc_ids, 3):
+        for part in (out / "dataset").glob(f"**/{doc_id}.parquet"):
+            part.unlink()
+    compact(out)
+    before = set((out / "flat").iterdir())
+    at = rng.uniform(0, 1.0)
+    proc = _run(inputs, out, jobs)
+    while proc.poll() is None and not set((out / "flat").iterdir()) - before:
+        time.sleep(0.005)
+    time.sleep(at)
+    alive = proc.poll() is None
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    switched = (out / "current").resolve() not in before
+    when = ("after the switch" if switched else "before the switch") if alive else "run had ended"
+    problems = served_problems(out)
+    _finish(_run(inputs, out, jobs))
+    return at, when, problems, differences(out, reference)
 
 
 if __name__ == "__main__":
