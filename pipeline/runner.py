@@ -26,7 +26,7 @@ import time
 from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from multiprocessing.connection import Connection, wait
 from pathlib import Path
 from types import FrameType
@@ -214,6 +214,9 @@ def _same_file(path: Path) -> object:
         return os.path.abspath(path)
 
 
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)  # mtime in whole microseconds, never via a float
+
+
 def file_row(path: Path, item: Input) -> FileRow:
     """The files row of path, listed as item (item.path may be another name of the file)."""
     mtime = item.mtime_ns
@@ -222,7 +225,7 @@ def file_row(path: Path, item: Input) -> FileRow:
         "source": printable_name(path),
         "sha256": item.sha256,
         "bytes": item.size,
-        "mtime": None if mtime is None else datetime.fromtimestamp(mtime / 1e9, UTC),
+        "mtime": None if mtime is None else _EPOCH + timedelta(microseconds=mtime // 1000),
         "doc_id": item.doc_id,
         "superseded_by": None,
     }
