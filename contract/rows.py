@@ -1,7 +1,7 @@
-"""The four contract tables (OUTPUT.md), defined once: a TypedDict per row, its Arrow schema
-derived from the same annotations. Every stage builds these rows, the writer refuses a row
-whose keys differ from its type (a misspelt key never becomes a silent all-null column), and
-the tests read them.
+"""The contract tables (OUTPUT.md: the four of 1.0, and files), defined once: a TypedDict per
+row, its Arrow schema derived from the same annotations. Every stage builds these rows, the
+writer refuses a row whose keys differ from its type (a misspelt key never becomes a silent
+all-null column), and the tests read them.
 
 Column order is the Parquet/CSV column order: the contract's 1.0 columns first, then the
 project's documented extensions, then contract 1.1's additions.
@@ -132,6 +132,20 @@ class CheckRow(TypedDict):
     unit: OptStr  # 1.1: the unit of expected/actual/difference/tolerance
 
 
+class FileRow(TypedDict):
+    """One row of files: one per input path and content seen there, so that every file given
+    is accounted for — duplicates (two paths, one sha256), two names of one file (a link),
+    and a file replaced under the same path (two rows, the older superseded)."""
+
+    path: Str  # absolute, as given (links not resolved); bytes that are not UTF-8 as \xNN
+    source: Str  # the file name, as documents.source
+    sha256: Str  # empty when the file could not be read (its document says why)
+    bytes: Annotated[int, pa.int64()]
+    mtime: Annotated[datetime | None, pa.timestamp("us", tz="UTC")]  # as last listed
+    doc_id: Str  # the document this content is (documents.doc_id)
+    superseded_by: OptStr  # doc_id now at this path, when this content was replaced; else null
+
+
 def arrow_schema(row_type: type) -> pa.Schema:
     """The Arrow schema of a row type, columns in declaration order: each field's Arrow type
     is its annotation's metadata. Raises AttributeError for a field declared without one."""
@@ -144,6 +158,7 @@ ROW_TYPES: dict[str, type] = {
     "tables": TableRow,
     "facts": FactRow,
     "checks": CheckRow,
+    "files": FileRow,
 }
 SCHEMAS: dict[str, pa.Schema] = {name: arrow_schema(t) for name, t in ROW_TYPES.items()}
 

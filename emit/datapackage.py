@@ -30,6 +30,7 @@ FOREIGN_KEYS = {
         (["doc_id", "table_no"], "tables", ["doc_id", "table_no"]),
     ],
     "checks": [(["doc_id"], "documents", ["doc_id"])],
+    "files": [(["doc_id"], "documents", ["doc_id"])],
 }
 
 
@@ -112,7 +113,7 @@ def datapackage(rows: dict[str, int]) -> dict[str, Any]:
         "profile": PROFILE,
         "name": "budgetpdf-output",
         "title": "budgetpdf output: 部门预算/部门决算 tables read from PDFs",
-        "description": "The four tables of the budgetpdf output contract (contract/OUTPUT.md).",
+        "description": "The tables of the budgetpdf output contract (contract/OUTPUT.md).",
         "version": pipeline_version(),
         "resources": [
             {

@@ -1,4 +1,4 @@
-"""Write the contract tables: a dataset that grows document by document, and the four flat
+"""Write the contract tables: a dataset that grows document by document, and the flat
 tables (Parquet and CSV) compacted from it.
 
 Layout of an output folder:
@@ -7,13 +7,14 @@ Layout of an output folder:
     dataset/tables/fiscal_year=<Y>/<doc_id>.parquet
     dataset/facts/fiscal_year=<Y>/table_id=<T>/<doc_id>.parquet
     dataset/checks/fiscal_year=<Y>/<doc_id>.parquet
-    flat/<generation>/{documents,tables,facts,checks}.{parquet,csv}   one compaction each
+    dataset/files.parquet                                       every input path seen
+    flat/<generation>/{documents,tables,facts,checks,files}.{parquet,csv}   one compaction each
     flat/<generation>/datapackage.json          the Frictionless descriptor of that set
     current -> flat/<generation>                                     the set now served
-    documents.parquet -> current/documents.parquet  (and the other eight, as links)
+    documents.parquet -> current/documents.parquet  (and the other ten, as links)
 
 Every file is written beside its target and renamed over it, so nobody ever sees half a
-file. The eight flat files change together: a compaction writes a new generation folder,
+file. The ten flat files change together: a compaction writes a new generation folder,
 then renames a new `current` link over the old one in one step. A reader that resolves
 `current` once (realpath) reads one night's set; the previous generation is kept until the
 next switch, so a read that began before it still finds its files.
@@ -30,14 +31,14 @@ import os
 import shutil
 import tempfile
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
 from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
-from budgetpdf.contract.rows import SCHEMAS
+from budgetpdf.contract.rows import SCHEMAS, FileRow
 from budgetpdf.emit.datapackage import datapackage_json
 
 Row = Mapping[str, object]
@@ -177,16 +178,22 @@ def write_document(out: Path, rows: Mapping[str, Sequence[Row]]) -> None:
 # ---------------------------------------------------------------- reading and compaction
 
 
+def _committed(out: Path) -> set[str]:
+    return {p.stem for p in (out / DATASET / "documents").glob("*.parquet")}
+
+
 def read_dataset(out: Path, name: str) -> pa.Table:
-    """All committed rows of one table (name: documents, tables, facts or checks), ordered
-    by doc_id, with the contract's columns; parts of uncommitted documents are left out.
-    Raises KeyError for another name."""
+    """All committed rows of one table (name: documents, tables, facts, checks or files),
+    ordered by doc_id (files: by path), with the contract's columns; parts of uncommitted
+    documents are left out. Raises KeyError for another name."""
+    if name == "files":
+        return read_files(out)
     schema = SCHEMAS[name]
     root = out / DATASET / name
     if not root.exists():
         return schema.empty_table()
     files = sorted(root.glob("**/*.parquet"))
-    committed = {p.stem for p in (out / DATASET / "documents").glob("*.parquet")}
+    committed = _committed(out)
     files = [f for f in files if f.stem in committed]
     if not files:
         return schema.empty_table()
@@ -194,6 +201,55 @@ def read_dataset(out: Path, name: str) -> pa.Table:
         pq.read_table(f, schema=schema) for f in sorted(files, key=lambda f: (f.stem, str(f)))
     ]
     return pa.concat_tables(tables)
+
+
+FILES = "files.parquet"
+
+
+def _files_path(out: Path) -> Path:
+    return out / DATASET / FILES
+
+
+def _read_files(target: Path) -> list[dict]:
+    return pq.read_table(target, schema=SCHEMAS["files"]).to_pylist()
+
+
+def record_files(out: Path, seen: Iterable[FileRow]) -> None:
+    """Add the paths a run lists to OUT/dataset/files.parquet, one row per (path, sha256).
+
+    The content a path holds now is its current row (superseded_by null, mtime and size as
+    listed); every other content seen at that path before is superseded_by the doc_id now
+    there, and stays, as do its document's rows: a file replaced under the same name keeps
+    its older reading queryable. Paths not listed by this run are left as they were."""
+    target = _files_path(out)
+    rows: dict[tuple[str, str], dict] = {}
+    if target.exists():
+        rows = {(r["path"], r["sha256"]): r for r in _read_files(target)}
+    now: dict[str, dict] = {}
+    for row in seen:
+        now[row["path"]] = dict(row, superseded_by=None)
+    for (path, sha), row in rows.items():
+        current = now.get(path)
+        if current is not None and current["sha256"] != sha:
+            row["superseded_by"] = current["doc_id"]
+    rows.update({(r["path"], r["sha256"]): r for r in now.values()})
+    ordered = [rows[k] for k in sorted(rows)]
+    write_parquet(_to_table("files", ordered), target)
+
+
+def read_files(out: Path) -> pa.Table:
+    """The files rows whose document is committed, by path then sha256; a superseded_by
+    naming a document not (yet) committed is null, so the rows never point at a document
+    that the documents table lacks (a run killed after listing its inputs)."""
+    target = _files_path(out)
+    if not target.exists():
+        return SCHEMAS["files"].empty_table()
+    committed = _committed(out)
+    rows = [r for r in _read_files(target) if r["doc_id"] in committed]
+    for r in rows:
+        if r["superseded_by"] not in committed:
+            r["superseded_by"] = None
+    return _to_table("files", rows)
 
 
 def committed_documents(out: Path) -> list[dict]:
@@ -218,7 +274,7 @@ def _switch_link(link: Path, target: str) -> None:
 
 
 def compact(out: Path) -> None:
-    """The four flat tables (Parquet and CSV), rewritten from the dataset as one set: a new
+    """The flat tables (Parquet and CSV), rewritten from the dataset as one set: a new
     generation folder under OUT/flat, then OUT/current switched to it in one rename; the
     generation before is kept for readers in the middle of it, older ones are removed."""
     generation = f"{time.time_ns():020d}-{os.getpid()}"

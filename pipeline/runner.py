@@ -26,13 +26,21 @@ import time
 from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from multiprocessing.connection import Connection, wait
 from pathlib import Path
+from types import FrameType
 
 from budgetpdf import pipeline_version
-from budgetpdf.contract.rows import DocumentResult
-from budgetpdf.emit.writer import committed_documents, compact, sweep, write_document, write_text
+from budgetpdf.contract.rows import DocumentResult, FileRow
+from budgetpdf.emit.writer import (
+    committed_documents,
+    compact,
+    record_files,
+    sweep,
+    write_document,
+    write_text,
+)
 from budgetpdf.pipeline.document import document_row, process_document
 
 MAX_ATTEMPTS = 3
@@ -66,20 +74,44 @@ class OutputError(Exception):
 
 @dataclass(frozen=True, slots=True)
 class Input:
-    """One input file as listed: its path, and its SHA-256 and size (streamed), or the
-    reason it cannot be read."""
+    """One input file as listed: its path, and its SHA-256, size and modification time
+    (nanoseconds since the epoch), or the reason it cannot be read."""
 
     path: Path
     sha256: str = ""
     size: int = 0
     problem: str | None = None
+    mtime_ns: int | None = None
+
+    @property
+    def doc_id(self) -> str:
+        """The doc_id of its document: of its content, or, unread, of its absolute path."""
+        if self.sha256:
+            return self.sha256[:16]
+        return hashlib.sha256(os.fsencode(self.path.absolute())).hexdigest()[:16]
 
 
 class _Timeout(BaseException):
     """Not an Exception: nothing on the way (pdfminer, our own error handling) may catch it."""
 
 
-def _on_alarm(signum: int, frame: object) -> None:
+def _in_finalizer(frame: FrameType | None) -> bool:
+    while frame is not None:
+        if frame.f_code.co_name == "__del__":
+            return True
+        frame = frame.f_back
+    return False
+
+
+def _on_alarm(signum: int, frame: FrameType | None) -> None:
+    if _in_finalizer(frame):
+        # Python ignores an exception raised in __del__ (it prints a traceback and goes on):
+        # ring again as soon as the finalizer is done.
+        signal.setitimer(signal.ITIMER_REAL, 0.05)
+        return
+    # Again in a second: the clean-up on the way out may hang as the work did (pdfplumber's
+    # close() walks the page tree again, forever on a page tree that contains itself).
+    signal.alarm(1)
     raise _Timeout
 
 
@@ -90,13 +122,15 @@ def process_bounded(path: Path, limits: Limits) -> DocumentResult:
     previous = signal.signal(signal.SIGALRM, _on_alarm)
     signal.alarm(limits.seconds)
     try:
-        return process_document(path, limits.pages)
+        try:
+            return process_document(path, limits.pages)
+        finally:
+            signal.alarm(0)  # an alarm before this is caught below; none comes after it
     except _Timeout:
         return failed_result(identify(path), _timeout_reason(limits))
     except MemoryError:
         return failed_result(identify(path), _memory_reason(limits))
     finally:
-        signal.alarm(0)
         signal.signal(signal.SIGALRM, previous)
 
 
@@ -140,7 +174,7 @@ def identify(path: Path) -> Input:
         while chunk := os.read(fd, _CHUNK):
             digest.update(chunk)
             size += len(chunk)
-        return Input(path, digest.hexdigest(), size)
+        return Input(path, digest.hexdigest(), size, mtime_ns=info.st_mtime_ns)
     except OSError as exc:
         return Input(path, problem=f"the file cannot be read: {exc.strerror}")
     finally:
@@ -150,18 +184,15 @@ def identify(path: Path) -> Input:
 def failed_result(item: Input, reason: str) -> DocumentResult:
     """A failed documents row for item, with reason. A file that could not be read has no
     content hash: its sha256 is empty and its doc_id is derived from its path."""
-    sha = item.sha256
-    doc = document_row(item.path, sha, item.size)
-    if not sha:
-        doc["doc_id"] = hashlib.sha256(os.fsencode(item.path.absolute())).hexdigest()[:16]
-    doc.update(source=printable_name(item.path), status="failed", error=reason)
+    doc = document_row(item.path, item.sha256, item.size)
+    doc.update(doc_id=item.doc_id, source=printable_name(item.path), status="failed", error=reason)
     return DocumentResult(doc)
 
 
 def collect_inputs(paths: Sequence[Path]) -> list[Path]:
     """Files as given, and the entries named *.pdf inside folders (recursively; FIFOs and
-    other special files too, so that each gets its row), in a stable order. The same file
-    given twice, or reached through a link, is listed once."""
+    other special files too, so that each gets its row), in a stable order. A path given
+    twice is listed once; two names of one file (a link) are two paths."""
     found: list[Path] = []
     for path in paths:
         if path.is_dir():
@@ -170,18 +201,36 @@ def collect_inputs(paths: Sequence[Path]) -> list[Path]:
             )
         else:
             found.append(path)
-    seen: set[object] = set()
-    unique = []
+    unique: dict[str, Path] = {}
     for path in found:
-        try:
-            info = path.stat()
-            key: object = (info.st_dev, info.st_ino)
-        except OSError:
-            key = os.path.abspath(path)
-        if key not in seen:
-            seen.add(key)
-            unique.append(path)
-    return unique
+        unique.setdefault(os.path.abspath(path), path)
+    return list(unique.values())
+
+
+def _same_file(path: Path) -> object:
+    """What makes two paths one file: device and inode (the path itself when unreadable)."""
+    try:
+        info = path.stat()
+        return (info.st_dev, info.st_ino)
+    except OSError:
+        return os.path.abspath(path)
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)  # mtime in whole microseconds, never via a float
+
+
+def file_row(path: Path, item: Input) -> FileRow:
+    """The files row of path, listed as item (item.path may be another name of the file)."""
+    mtime = item.mtime_ns
+    return {
+        "path": os.fsencode(os.path.abspath(path)).decode("utf-8", "backslashreplace"),
+        "source": printable_name(path),
+        "sha256": item.sha256,
+        "bytes": item.size,
+        "mtime": None if mtime is None else _EPOCH + timedelta(microseconds=mtime // 1000),
+        "doc_id": item.doc_id,
+        "superseded_by": None,
+    }
 
 
 def already_done(out: Path) -> set[str]:
@@ -539,10 +588,11 @@ def _plan(
 ) -> tuple[list[Input], RunSummary, dict[str, dict]]:
     """The inputs still to read, a summary that counts the others, and the failure record.
 
-    Unreadable inputs are committed as failed rows here. A file is skipped when this
-    pipeline version committed its SHA-256, unless force, or its row is failed and has
-    failed fewer than MAX_ATTEMPTS times; a second input with the same content is a
-    duplicate, read once."""
+    Every path is recorded in the files table, and unreadable inputs are committed as
+    failed rows, here. A file is skipped when this pipeline version committed its SHA-256,
+    unless force, or its row is failed and has failed fewer than MAX_ATTEMPTS times; another
+    name of a file already listed is read once and not counted, and a second file with the
+    same content is a duplicate, read once."""
     inputs = collect_inputs(paths)
     sweep(out)
     summary = RunSummary()
@@ -555,8 +605,16 @@ def _plan(
     )
     todo: list[Input] = []
     seen: set[str] = set()
+    listed: dict[object, Input] = {}
+    files: list[FileRow] = []
     for path in inputs:
-        item = identify(path)
+        key = _same_file(path)
+        item = listed.get(key)
+        if item is not None:  # another name of a file listed already
+            files.append(file_row(path, item))
+            continue
+        item = listed[key] = identify(path)
+        files.append(file_row(path, item))
         if item.problem is not None:
             _commit(out, failed_result(item, item.problem), summary)
             continue
@@ -578,6 +636,7 @@ def _plan(
         summary.skipped_unchanged += 1
         if done["status"] == "failed":
             summary.still_failed += 1
+    record_files(out, files)
     return todo, summary, attempts
 
 

@@ -124,7 +124,11 @@ def test_flat_tables_switch_as_a_set(tmp_path, monkeypatch):
     first = os.path.realpath(current)
     names = sorted(p.name for p in Path(first).iterdir())
     assert names == sorted(
-        [f"{t}.{e}" for t in ("checks", "documents", "facts", "tables") for e in ("csv", "parquet")]
+        [
+            f"{t}.{e}"
+            for t in ("checks", "documents", "facts", "files", "tables")
+            for e in ("csv", "parquet")
+        ]
         + ["datapackage.json"]  # the set's description, switched with it
     )
     before = {n: (out / n).read_bytes() for n in names}
