@@ -82,7 +82,7 @@ def _both_backends(path, number):
         zero_width = pdfium.page_objects(page, pdfium._Space(page))[1]
         ours = pdfium.read_page(page, number, fallback)
         used = fallback.used
-        theirs = plumber.plumber_chars(fallback.page(number))
+        theirs = plumber.read_page(fallback.page(number)).chars
     finally:
         fallback.close()
         doc.close()
