@@ -95,6 +95,10 @@ class FactRow(TypedDict):
     fund: OptStr
     spending: OptStr
     expense_item: OptStr
+    # extension: where the fact's text came from, `pdf` (the text layer) or `ocr` (the page's
+    # image), and for OCR how sure the recogniser was of the amount (0–1; null for pdf)
+    text_source: Str
+    ocr_confidence: Annotated[float | None, pa.float64()]
 
 
 class CheckRow(TypedDict):

@@ -6,17 +6,40 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 
-from budgetpdf.extract import pdfium, plumber
+from budgetpdf.extract import ocr, pdfium, plumber
 from budgetpdf.extract.page import PageLayout
+
+
+def ocr_enabled() -> bool:
+    """Whether pages without a readable text layer are read by OCR: unless BUDGETPDF_OCR is
+    `0` (`budgetpdf run --no-ocr`) or the OCR libraries are missing."""
+    return os.environ.get("BUDGETPDF_OCR", "1") != "0" and ocr.available()
 
 
 def open_pages(path: Path) -> Iterator[PageLayout]:
     """Pages through the backend chosen by BUDGETPDF_BACKEND: `pdfium` (default; C speed,
     falling back to pdfminer on pages whose fonts pdfium cannot measure) or `pdfplumber`.
     Both give the same layouts; the corpus comparison is in the README. Pages are read
-    lazily: a PDF that pdfminer cannot parse raises its error on iteration."""
+    lazily: a PDF that pdfminer cannot parse raises its error on iteration. A page whose
+    text layer is missing or undecodable (ocr.needs_ocr) comes read from its image, an
+    ocr.OcrLayout, where OCR is enabled (ocr_enabled); text pages cost what they cost."""
     if os.environ.get("BUDGETPDF_BACKEND", "pdfium") == "pdfplumber":
-        return plumber.read_pages(path)
-    if not pdfium.can_open(path):
-        return plumber.read_pages(path)  # pdfminer is more forgiving, and says why when it is not
-    return pdfium.read_pages(path)
+        pages = plumber.read_pages(path)
+    elif not pdfium.can_open(path):
+        pages = plumber.read_pages(path)  # pdfminer is more forgiving, and says why when not
+    else:
+        pages = pdfium.read_pages(path)
+    return _with_ocr(path, pages) if ocr_enabled() else pages
+
+
+def _with_ocr(path: Path, pages: Iterator[PageLayout]) -> Iterator[PageLayout]:
+    reader: ocr.OcrReader | None = None
+    try:
+        for page in pages:
+            if ocr.needs_ocr(page) and pdfium.can_open(path):
+                reader = reader or ocr.OcrReader(path)
+                page = reader.read(page.number) or page
+            yield page
+    finally:
+        if reader is not None:
+            reader.close()

@@ -23,6 +23,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
     if missing:
         print(f"budgetpdf: no such file or folder: {missing[0]}", file=sys.stderr)
         return 2
+    if args.no_ocr:  # read by extract.reader in this process and in the workers it starts
+        os.environ["BUDGETPDF_OCR"] = "0"
     try:
         load_knowledge()  # a broken knowledge file stops the run before its first PDF
     except KnowledgeError as exc:
@@ -160,6 +162,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument(
         "--scheduler",
         help="run on a Dask cluster: 'local' starts one with --jobs workers, or tcp://HOST:PORT",
+    )
+    p.add_argument(
+        "--no-ocr",
+        action="store_true",
+        help="leave scanned and undecodable pages unread instead of reading their images",
     )
     p.set_defaults(func=_cmd_run)
     c = sub.add_parser("checks", help="print the failed checks of a run, by document")
