@@ -41,6 +41,7 @@ RULE_THICK_MAX = 4.0  # points: thicker ink is a filled area, not a rule
 SKEW_RULE_MIN = 0.25  # of the page width: rules at least this long measure the skew
 SKEW_MAX = 5.0  # degrees: a larger estimate is no skew (a chart's slanted line), left alone
 GLYPH_HEIGHT = 0.6  # of a detected text box's height: the glyphs' (the box is padded)
+RULE_GAP = 0.5  # points: a run squeezed inside a rule keeps this far from it
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,8 +128,10 @@ def read_image(number: int, image: np.ndarray) -> OcrLayout:
     angle = skew(ink)
     if angle:
         image, ink = _rotated(image, angle), _rotated(ink, angle, fill=0)
-    edges = rules(ink)
-    chars, texts = _recognise(image)
+    edges, on_rule = rules(ink)
+    # the rules are erased before reading: a char printed against one (`一、财政拨款` flush
+    # with its cell's left rule, case 67fe8550) is otherwise read as part of it, or not at all
+    chars, texts = _recognise(np.where(_grown(on_rule), np.uint8(255), image), edges)
     height, width = (v * POINT for v in image.shape[:2])
     chars = on_page(chars, width, height)
     tables = ruled_boxes(edges) if len(edges) >= MIN_EDGES_FOR_RULED else []
@@ -137,35 +140,41 @@ def read_image(number: int, image: np.ndarray) -> OcrLayout:
     return OcrLayout(number, width, height, chars, text_lines(chars), grids, 0, texts)
 
 
-def _segments(mask: np.ndarray, horizontal: bool) -> list[tuple[float, float, float]]:
+def _segments(ink: np.ndarray, horizontal: bool) -> tuple[list[tuple[float, ...]], np.ndarray]:
     """Straight runs of ink in a binary mask (255 = ink) along one axis, at least
     H_RULE_MIN/V_RULE_MIN points long and at most RULE_THICK_MAX thick: (across, start,
-    end) in pixels, across the run's middle."""
+    end) in pixels, across the run's middle; and a mask of their pixels."""
     import cv2
 
     length = (H_RULE_MIN if horizontal else V_RULE_MIN) / POINT
     kernel = cv2.getStructuringElement(
         cv2.MORPH_RECT, (int(length), 1) if horizontal else (1, int(length))
     )
-    runs = cv2.morphologyEx(mask, cv2.MORPH_OPEN, kernel)
-    n, _, stats, _ = cv2.connectedComponentsWithStats(runs, connectivity=8)
+    runs = cv2.morphologyEx(ink, cv2.MORPH_OPEN, kernel)
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(runs, connectivity=8)
     out = []
-    for x, y, w, h, _ in stats[1:n]:
-        thick = h if horizontal else w
-        if thick * POINT > RULE_THICK_MAX:
+    kept = np.zeros(n, bool)
+    for i in range(1, n):
+        x, y, w, h, _ = stats[i]
+        if (h if horizontal else w) * POINT > RULE_THICK_MAX:
             continue
+        kept[i] = True
         if horizontal:
             out.append((y + h / 2, float(x), float(x + w)))
         else:
             out.append((x + w / 2, float(y), float(y + h)))
-    return out
+    return out, kept[labels]
 
 
-def rules(ink: np.ndarray) -> list[Edge]:
-    """The ruling lines of a deskewed page's ink mask as pdfplumber line edges (PDF points)."""
+def rules(ink: np.ndarray) -> tuple[list[Edge], np.ndarray]:
+    """The ruling lines of a deskewed page's ink mask as pdfplumber line edges (PDF points),
+    and a mask of their pixels (True on a rule)."""
     edges = []
+    on_rule = np.zeros(ink.shape, bool)
     for horizontal in (True, False):
-        for across, start, end in _segments(ink, horizontal):
+        segments, mask = _segments(ink, horizontal)
+        on_rule |= mask
+        for across, start, end in segments:
             a, s, e = across * POINT, start * POINT, end * POINT
             x0, x1, top, bottom = (s, e, a, a) if horizontal else (a, a, s, e)
             edges.append(
@@ -181,7 +190,14 @@ def rules(ink: np.ndarray) -> list[Edge]:
                     "height": bottom - top,
                 }
             )
-    return edges
+    return edges, on_rule
+
+
+def _grown(mask: np.ndarray) -> np.ndarray:
+    """The mask grown by a pixel each way (a rule's anti-aliased fringe)."""
+    import cv2
+
+    return cv2.dilate(mask.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
 
 
 def skew(ink: np.ndarray) -> float:
@@ -231,25 +247,63 @@ def _rotated(image: np.ndarray, angle: float, fill: int = 255) -> np.ndarray:
     )
 
 
-def _recognise(image: np.ndarray) -> tuple[list[Char], list[OcrText]]:
-    """The recogniser's chars, each with its own box (the run's box cut where the
-    recogniser placed the char), in PDF points; and each run with its confidence."""
+Run = tuple[str, float, Any]  # text, score, ((char, score, 4 corner points in pixels), …)
+
+
+def _runs(image: np.ndarray) -> list[Run]:
+    """The recogniser's runs of text on the image."""
     result = _engine()(image, use_cls=False, return_word_box=True, return_single_char_box=True)
+    return list(
+        zip(result.txts or (), result.scores or (), result.word_results or (), strict=False)
+    )
+
+
+def _recognise(image: np.ndarray, edges: list[Edge]) -> tuple[list[Char], list[OcrText]]:
+    """The recogniser's chars, each with its own box (the run's box cut where the
+    recogniser placed the char), in PDF points, each run fitted between the page's rules
+    (_between_rules); and each run with its confidence."""
+    verticals = [e for e in edges if e["orientation"] == "v"]
     chars: list[Char] = []
     texts: list[OcrText] = []
-    for text, score, run in zip(
-        result.txts or (), result.scores or (), result.word_results or (), strict=False
-    ):
+    for text, score, run in _runs(image):
         placed = [(ch, s, box) for ch, s, box in run if ch.strip()]
         if not placed:
             continue
         texts.append(OcrText(text, float(min([score, *(s for _, s, _ in placed)]))))
+        boxed = []
         for ch, _, box in placed:
             xs = [p[0] * POINT for p in box]
             ys = [p[1] * POINT for p in box]
             mid, half = (min(ys) + max(ys)) / 2, (max(ys) - min(ys)) * GLYPH_HEIGHT / 2
-            chars.append(Char(ch, min(xs), mid - half, max(xs), mid + half))
+            boxed.append(Char(ch, min(xs), mid - half, max(xs), mid + half))
+        chars.extend(_between_rules(boxed, verticals))
     return chars, texts
+
+
+def _between_rules(run: list[Char], verticals: list[Edge]) -> list[Char]:
+    """A run's chars squeezed inside the vertical rules that cut its first or last glyph.
+
+    The recogniser places chars by where it read them, not by their ink, and a run printed
+    against a rule reaches past it: `6,481.41` right-aligned on its cell's rule put its last
+    `1` beyond the table (case 67fe8550), `一、财政拨款` its `一` in the cell before. A rule
+    within one glyph (the run's height) of either end bounds the run there."""
+    x0, x1 = run[0].x0, run[-1].x1
+    top, bottom = min(c.top for c in run), max(c.bottom for c in run)
+    glyph = bottom - top
+    left, right = x0, x1
+    for e in verticals:
+        if e["top"] < bottom and e["bottom"] > top:
+            if x1 - glyph < e["x0"] < x1:
+                right = min(right, e["x0"] - RULE_GAP)
+            if x0 < e["x0"] < x0 + glyph:
+                left = max(left, e["x0"] + RULE_GAP)
+    if (left, right) == (x0, x1) or right <= left:
+        return run
+    scale = (right - left) / (x1 - x0)
+    return [
+        Char(c.text, left + (c.x0 - x0) * scale, c.top, left + (c.x1 - x0) * scale, c.bottom)
+        for c in run
+    ]
 
 
 _ENGINE: list[Any] = []  # the process's RapidOCR engine, loaded once

@@ -107,7 +107,7 @@ def test_skew_is_measured_from_the_rules():
 
 def test_rules_become_edges_in_points():
     ink = (_ruled_image(0.0) < ocr.DARK).astype(np.uint8) * 255
-    edges = ocr.rules(ink)
+    edges, _ = ocr.rules(ink)
     horizontal = sorted(round(e["top"]) for e in edges if e["orientation"] == "h")
     vertical = sorted(round(e["x0"]) for e in edges if e["orientation"] == "v")
     assert horizontal == [144, 180, 216, 252]  # 400, 500, 600, 700 px at 72/200
