@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 import pypdfium2 as pdfium
+from budgetpdf.extract.grid import Grid
 from budgetpdf.extract.layout import Char, text_lines
 from budgetpdf.extract.page import (
     MIN_EDGES_FOR_RULED,
@@ -41,6 +42,9 @@ RULE_THICK_MAX = 4.0  # points: thicker ink is a filled area, not a rule
 SKEW_RULE_MIN = 0.25  # of the page width: rules at least this long measure the skew
 SKEW_MAX = 5.0  # degrees: a larger estimate is no skew (a chart's slanted line), left alone
 GLYPH_HEIGHT = 0.6  # of a detected text box's height: the glyphs' (the box is padded)
+ERASE_MIN = 48.0  # points: a rule this long is erased before reading; a large title's
+#   strokes run as straight as a short rule, and erased would lose its chars
+MIN_ROW_HEIGHT = 1.2  # × the glyphs' height: a grid no taller is a title's strokes
 RULE_GAP = 0.5  # points: a run squeezed inside a rule keeps this far from it
 
 
@@ -135,15 +139,28 @@ def read_image(number: int, image: np.ndarray) -> OcrLayout:
     height, width = (v * POINT for v in image.shape[:2])
     chars = on_page(chars, width, height)
     tables = ruled_boxes(edges) if len(edges) >= MIN_EDGES_FOR_RULED else []
-    # strokes of a large bold title can cross like rules: a "table" holding no text is none
-    grids = [g for g in ruled_grids(number, tables, chars) if any(c.text for c in g.cells)]
+    grids = [g for g in ruled_grids(number, tables, chars) if _holds_text(g, chars)]
     return OcrLayout(number, width, height, chars, text_lines(chars), grids, 0, texts)
+
+
+def _holds_text(grid: Grid, chars: list[Char]) -> bool:
+    """Whether a grid is a table's: it holds text, in rows taller than their glyphs. The
+    strokes of a large title run as straight as rules and cross like them, and make a
+    "table" no taller than the title's glyphs (`2019年政府采购预算表`, case 67fe8550)."""
+    x0, top, x1, bottom = grid.bbox
+    inside = sorted(
+        c.size
+        for c in chars
+        if x0 <= (c.x0 + c.x1) / 2 <= x1 and top <= (c.top + c.bottom) / 2 <= bottom
+    )
+    return bool(inside) and bottom - top > inside[len(inside) // 2] * MIN_ROW_HEIGHT
 
 
 def _segments(ink: np.ndarray, horizontal: bool) -> tuple[list[tuple[float, ...]], np.ndarray]:
     """Straight runs of ink in a binary mask (255 = ink) along one axis, at least
     H_RULE_MIN/V_RULE_MIN points long and at most RULE_THICK_MAX thick: (across, start,
-    end) in pixels, across the run's middle; and a mask of their pixels."""
+    end) in pixels, across the run's middle; and a mask of the pixels of those at least
+    ERASE_MIN long."""
     import cv2
 
     length = (H_RULE_MIN if horizontal else V_RULE_MIN) / POINT
@@ -158,7 +175,7 @@ def _segments(ink: np.ndarray, horizontal: bool) -> tuple[list[tuple[float, ...]
         x, y, w, h, _ = stats[i]
         if (h if horizontal else w) * POINT > RULE_THICK_MAX:
             continue
-        kept[i] = True
+        kept[i] = (w if horizontal else h) * POINT >= ERASE_MIN
         if horizontal:
             out.append((y + h / 2, float(x), float(x + w)))
         else:
@@ -168,7 +185,7 @@ def _segments(ink: np.ndarray, horizontal: bool) -> tuple[list[tuple[float, ...]
 
 def rules(ink: np.ndarray) -> tuple[list[Edge], np.ndarray]:
     """The ruling lines of a deskewed page's ink mask as pdfplumber line edges (PDF points),
-    and a mask of their pixels (True on a rule)."""
+    and a mask of the pixels of the long ones (ERASE_MIN), to erase before reading."""
     edges = []
     on_rule = np.zeros(ink.shape, bool)
     for horizontal in (True, False):

@@ -18,7 +18,7 @@ from budgetpdf.extract.page import PageLayout
 from budgetpdf.pipeline.document import process_document
 from pypdf import PdfReader, PdfWriter
 
-from tests.conftest import SEED, need
+from tests.conftest import SEED, SHARED, need
 from tests.gold import compare
 
 SCANNED = SEED / "seed_scanned.pdf"
@@ -122,3 +122,37 @@ def test_scanned_seed_against_gold():
     assert result.document["status"] == "ok", result.document["error"]
     missing, extra = compare(result.facts, GOLD)
     assert sum(missing.values()) <= 1 and sum(extra.values()) <= 1, (missing, extra)
+
+
+UNDECODABLE = SHARED / "cases" / "67fe8550_font_without_tounicode.pdf"
+
+
+def test_undecodable_text_layer_without_ocr_says_so(monkeypatch):
+    monkeypatch.setenv("BUDGETPDF_OCR", "0")
+    doc = process_document(need(UNDECODABLE)).document
+    assert doc["status"] == "skipped"
+    assert doc["error"].startswith("text layer cannot be decoded")
+    assert "OCR is turned off" in doc["error"]
+
+
+@pytest.mark.slow
+def test_undecodable_text_layer_is_read_by_ocr():
+    """Case 67fe8550: a real 2019 budget whose only font has no usable ToUnicode map; read
+    from its images, it gives the 163 facts of the same document with a working font."""
+    result = process_document(need(UNDECODABLE))
+    assert result.document["status"] == "ok", result.document["error"]
+    assert len(result.facts) == 163
+    summary = {
+        f["item_name"]: f["value"]
+        for f in result.facts
+        if f["table_id"] == "budget_summary" and f["page"] == 1
+    }
+    for name, value in {
+        "财政拨款": "18330.37",
+        "一般公共服务支出": "13907.78",
+        "基本支出": "9312.90",
+        "项目支出": "6459.58",
+        "住房保障支出": "3301.20",
+    }.items():
+        assert summary[name] == Decimal(value), name
+    assert {f["text_source"] for f in result.facts} == {"ocr"}
