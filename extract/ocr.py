@@ -101,15 +101,16 @@ class OcrReader:
         self.path = path
         self._pdf: pdfium.PdfDocument | None = None
 
-    def read(self, number: int) -> OcrLayout | None:
-        """Page `number` (1-based) read from its image; None where the page draws nothing
-        (a blank page has nothing to read)."""
+    def read(self, number: int) -> OcrLayout:
+        """Page `number` (1-based) read from its image; a page that draws nothing comes
+        back empty without being rendered (read: nothing is printed on it)."""
         if self._pdf is None:
             self._pdf = pdfium.PdfDocument(self.path)
         page = self._pdf[number - 1]
         try:
+            width, height = page.get_size()
             if not _draws_anything(page):
-                return None
+                return OcrLayout(number, width, height, [], [], [], 0)
             image = page.render(scale=DPI / 72, grayscale=True, draw_annots=False).to_numpy()
         finally:
             page.close()

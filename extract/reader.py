@@ -38,7 +38,7 @@ def _with_ocr(path: Path, pages: Iterator[PageLayout]) -> Iterator[PageLayout]:
         for page in pages:
             if ocr.needs_ocr(page) and pdfium.can_open(path):
                 reader = reader or ocr.OcrReader(path)
-                page = reader.read(page.number) or page
+                page = reader.read(page.number)
             yield page
     finally:
         if reader is not None:
