@@ -16,6 +16,7 @@ from __future__ import annotations
 import math
 import unicodedata
 from dataclasses import dataclass, field
+from importlib.util import find_spec
 from pathlib import Path
 from typing import Any
 
@@ -84,13 +85,9 @@ def needs_ocr(page: PageLayout) -> bool:
 
 def available() -> bool:
     """Whether the OCR libraries are installed (they are dependencies; a broken install
-    makes documents say that OCR is not available rather than fail)."""
-    try:
-        import cv2  # noqa: F401
-        import rapidocr  # noqa: F401
-    except ImportError:
-        return False
-    return True
+    makes documents say that OCR is not available rather than fail). Nothing is imported:
+    a process that reads only text pages never loads them."""
+    return all(find_spec(name) is not None for name in ("cv2", "rapidocr", "onnxruntime"))
 
 
 class OcrReader:

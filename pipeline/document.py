@@ -245,7 +245,7 @@ def _fill(result: DocumentResult, reader: DocumentReader, ocr: dict[int, OcrConf
             status="skipped",
             error=f"image-only PDF: no text layer on any page (scanned); {_ocr_state()}"
             if reader.unread_pages
-            else "image-only PDF: OCR found no text on any page",
+            else "image-only PDF: no text layer on any page, and OCR found no text on it",
         )
         return
     doc_id = doc["doc_id"]

@@ -127,14 +127,6 @@ def test_scanned_seed_against_gold():
 UNDECODABLE = SHARED / "cases" / "67fe8550_font_without_tounicode.pdf"
 
 
-def test_undecodable_text_layer_without_ocr_says_so(monkeypatch):
-    monkeypatch.setenv("BUDGETPDF_OCR", "0")
-    doc = process_document(need(UNDECODABLE)).document
-    assert doc["status"] == "skipped"
-    assert doc["error"].startswith("text layer cannot be decoded")
-    assert "OCR is turned off" in doc["error"]
-
-
 @pytest.mark.slow
 def test_undecodable_text_layer_is_read_by_ocr():
     """Case 67fe8550: a real 2019 budget whose only font has no usable ToUnicode map; read
