@@ -6,10 +6,13 @@ against its 261 gold facts is `slow`."""
 
 from __future__ import annotations
 
+import multiprocessing
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
-import cv2
 import numpy as np
 import pytest
 from budgetpdf.extract import ocr
@@ -33,10 +36,19 @@ def _page_of(path: Path, number: int, folder: Path) -> Path:
     return out
 
 
+def _in_own_process(fn: Callable, *args: Any) -> Any:
+    """fn(*args) in a fresh process, as a worker runs it: OpenCV and the OCR models (some
+    hundred MB) never load into the test process, whose forked runner workers other tests
+    hold to a 200 MB limit."""
+    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
+        return pool.submit(fn, *args).result()
+
+
 @pytest.fixture(scope="module")
 def three_public_page(tmp_path_factory):
     """p.14 of the scanned seed (财政拨款"三公"经费支出决算表), alone, read once."""
-    return process_document(_page_of(need(SCANNED), 14, tmp_path_factory.mktemp("scan")))
+    page = _page_of(need(SCANNED), 14, tmp_path_factory.mktemp("scan"))
+    return _in_own_process(process_document, page)
 
 
 def test_scanned_three_public_table_is_read_exactly(three_public_page):
@@ -89,27 +101,38 @@ def test_which_pages_need_ocr():
     assert not ocr.needs_ocr(_layout(["合", "计", "(cid:13)"]))
 
 
-def _ruled_image(angle: float) -> np.ndarray:
-    """A white 200 dpi A4 page with a 4 × 3 ruled table, turned clockwise by angle degrees."""
+def _ruled_ink(angle: float) -> np.ndarray:
+    """The ink mask of a white 200 dpi A4 page with a 4 × 3 ruled table, turned clockwise by
+    angle degrees."""
+    import cv2
+
     image = np.full((2339, 1654), 255, np.uint8)
     for y in (400, 500, 600, 700):
         cv2.line(image, (200, y), (1400, y), 0, 3)
     for x in (200, 600, 1000, 1400):
         cv2.line(image, (x, 400), (x, 700), 0, 3)
     matrix = cv2.getRotationMatrix2D((827, 1169), -angle, 1.0)
-    return cv2.warpAffine(image, matrix, (1654, 2339), borderValue=255)
+    image = cv2.warpAffine(image, matrix, (1654, 2339), borderValue=255)
+    return (image < ocr.DARK).astype(np.uint8) * 255
+
+
+def _skew_of_drawn_page(angle: float) -> float:
+    return ocr.skew(_ruled_ink(angle))
+
+
+def _rules_of_drawn_page() -> tuple[list[int], list[int]]:
+    edges, _ = ocr.rules(_ruled_ink(0.0))
+    horizontal = sorted(round(e["top"]) for e in edges if e["orientation"] == "h")
+    vertical = sorted(round(e["x0"]) for e in edges if e["orientation"] == "v")
+    return horizontal, vertical
 
 
 def test_skew_is_measured_from_the_rules():
-    ink = (_ruled_image(0.3) < ocr.DARK).astype(np.uint8) * 255
-    assert ocr.skew(ink) == pytest.approx(0.3, abs=0.03)
+    assert _in_own_process(_skew_of_drawn_page, 0.3) == pytest.approx(0.3, abs=0.03)
 
 
 def test_rules_become_edges_in_points():
-    ink = (_ruled_image(0.0) < ocr.DARK).astype(np.uint8) * 255
-    edges, _ = ocr.rules(ink)
-    horizontal = sorted(round(e["top"]) for e in edges if e["orientation"] == "h")
-    vertical = sorted(round(e["x0"]) for e in edges if e["orientation"] == "v")
+    horizontal, vertical = _in_own_process(_rules_of_drawn_page)
     assert horizontal == [144, 180, 216, 252]  # 400, 500, 600, 700 px at 72/200
     assert vertical == [72, 216, 360, 504]
 
@@ -118,7 +141,7 @@ def test_rules_become_edges_in_points():
 def test_scanned_seed_against_gold():
     """Every gold fact of the scanned seed, strictly (table, section, code, name, column,
     value, page), and nothing else in the gold's tables."""
-    result = process_document(need(SCANNED))
+    result = _in_own_process(process_document, need(SCANNED))
     assert result.document["status"] == "ok", result.document["error"]
     missing, extra = compare(result.facts, GOLD)
     assert sum(missing.values()) <= 1 and sum(extra.values()) <= 1, (missing, extra)
@@ -131,7 +154,7 @@ UNDECODABLE = SHARED / "cases" / "67fe8550_font_without_tounicode.pdf"
 def test_undecodable_text_layer_is_read_by_ocr():
     """Case 67fe8550: a real 2019 budget whose only font has no usable ToUnicode map; read
     from its images, it gives the 163 facts of the same document with a working font."""
-    result = process_document(need(UNDECODABLE))
+    result = _in_own_process(process_document, need(UNDECODABLE))
     assert result.document["status"] == "ok", result.document["error"]
     assert len(result.facts) == 163
     summary = {
