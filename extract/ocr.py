@@ -8,7 +8,7 @@ and pdfplumber edges in PDF points (top-left origin), so the same ruled-grid and
 column-inference code reads the table, and amounts parse exactly as on text pages.
 
 Settings were chosen by measurement on the seed's scanned rendering against its gold facts
-(README, "Scanned pages").
+(README, "Scanned, rotated and undecodable pages").
 """
 
 from __future__ import annotations

@@ -33,12 +33,18 @@ def open_pages(path: Path) -> Iterator[PageLayout]:
 
 
 def _with_ocr(path: Path, pages: Iterator[PageLayout]) -> Iterator[PageLayout]:
+    """The pages, each that needs it read from its image (pdfium renders it: a file pdfium
+    cannot open keeps its pages as they are)."""
     reader: ocr.OcrReader | None = None
+    renderable: bool | None = None  # asked once, on the first page that needs OCR
     try:
         for page in pages:
-            if ocr.needs_ocr(page) and pdfium.can_open(path):
-                reader = reader or ocr.OcrReader(path)
-                page = reader.read(page.number)
+            if ocr.needs_ocr(page):
+                if renderable is None:
+                    renderable = pdfium.can_open(path)
+                if renderable:
+                    reader = reader or ocr.OcrReader(path)
+                    page = reader.read(page.number)
             yield page
     finally:
         if reader is not None:
