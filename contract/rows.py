@@ -113,6 +113,10 @@ class FactRow(TypedDict):
     top: Point
     x1: Point
     bottom: Point
+    # extension: where the fact's text came from, `pdf` (the text layer) or `ocr` (the page's
+    # image), and for OCR how sure the recogniser was of the amount (0–1; null for pdf)
+    text_source: Str
+    ocr_confidence: Annotated[float | None, pa.float64()]
 
 
 class CheckRow(TypedDict):

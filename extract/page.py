@@ -7,12 +7,14 @@ pdfplumber's own cell finding. Coordinates are PDF points, top-left origin.
 
 from __future__ import annotations
 
+import math
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from budgetpdf.extract.grid import SNAP, Grid, grid_from_boxes, snap
-from budgetpdf.extract.layout import BBox, Char, TextLine, text_lines
+from budgetpdf.extract.layout import BBox, Char, TextLine, drop_overprints, text_lines
 from pdfplumber.table import (
     cells_to_tables,
     edges_to_intersections,
@@ -219,3 +221,87 @@ def is_backdrop(filled: bool, stroked: bool, white: bool, width: float, height: 
     """A box painted white behind a cell's text (filled, not stroked, wider and taller than a
     rule): its sides are no rules, and taken as rules they cut slivers off the cells."""
     return filled and not stroked and white and min(width, height) > BACKDROP_MIN_SIZE
+
+
+# ---------------------------------------------------------------- reading orientation
+
+TurnedChar = tuple[Char, int]  # a char and the quarter turns that bring it upright
+
+
+def quarter_turns(a: float, b: float, c: float, d: float) -> int | None:
+    """Quarter turns clockwise (0-3) a reader gives the page to read a char whose matrix,
+    page rotation included, is (a, b, c, d) (PDF space, y up): 0 upright, 1 for text running
+    up the page, 3 running down, 2 upside down. None for mirrored text (never printed)."""
+    if a * d - b * c <= 0:
+        return None
+    return round(math.atan2(b, a) / (math.pi / 2)) % 4
+
+
+def _turn_box(box: BBox, turns: int, width: float, height: float) -> BBox:
+    """A box (x0, top, x1, bottom; top-left origin) on a width × height page, after the page
+    is turned clockwise by `turns` quarters."""
+    x0, top, x1, bottom = box
+    if turns == 1:
+        return (height - bottom, x0, height - top, x1)
+    if turns == 2:
+        return (width - x1, height - bottom, width - x0, height - top)
+    if turns == 3:
+        return (top, width - x1, bottom, width - x0)
+    return box
+
+
+def _turn_edge(edge: Edge, turns: int, width: float, height: float) -> Edge:
+    x0, top, x1, bottom = _turn_box(
+        (edge["x0"], edge["top"], edge["x1"], edge["bottom"]), turns, width, height
+    )
+    orientation = edge.get("orientation")
+    if turns % 2 and orientation:
+        orientation = "h" if orientation == "v" else "v"
+    return {
+        **edge,
+        "x0": x0,
+        "x1": x1,
+        "top": top,
+        "bottom": bottom,
+        "doctop": top,
+        "width": x1 - x0,
+        "height": bottom - top,
+        "orientation": orientation,
+    }
+
+
+def reading_orientation(
+    turned: Iterable[TurnedChar], edges: list[Edge], width: float, height: float, rotate: int
+) -> tuple[list[Char], list[Edge], float, float]:
+    """The page as a reader turns it to read its text: (chars, edges, width, height).
+
+    turned: the page's chars in the coordinates of its /Rotate (top-left origin, PDF points),
+    each with its quarter_turns; rotate: the page's /Rotate. The page is turned the way most
+    of its chars need (a table printed sideways on a portrait page without /Rotate reads like
+    any landscape table); chars running another way are left out, as pdfminer leaves out
+    chars that are not upright. Each overprinted char counts once, and chars off the page
+    are dropped (on_page), where the page is the box its text was drawn in: a page with a
+    quarter /Rotate whose text lies beyond the rotated box but inside it unrotated was laid
+    out for its mediabox as written (case d8d35da5: a /Rotate 90 page whose table runs 782
+    points across a 595-point-wide turned page)."""
+    turned = list(turned)
+    counts = Counter(t for _, t in turned)
+    turns = counts.most_common(1)[0][0] if counts else 0
+    chars = [ch for ch, t in turned if t == turns]
+    if turns:
+        chars = [Char(ch.text, *_turn_box(_box(ch), turns, width, height)) for ch in chars]
+        edges = [_turn_edge(e, turns, width, height) for e in edges]
+        if turns % 2:
+            width, height = height, width
+    chars = drop_overprints(chars)
+    if rotate % 180 == 90 and _beyond(chars, width, height) and not _beyond(chars, height, width):
+        width, height = height, width
+    return on_page(chars, width, height), edges, width, height
+
+
+def _box(ch: Char) -> BBox:
+    return (ch.x0, ch.top, ch.x1, ch.bottom)
+
+
+def _beyond(chars: list[Char], width: float, height: float) -> bool:
+    return len(on_page(chars, width, height)) < len(chars)

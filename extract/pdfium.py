@@ -17,16 +17,18 @@ from typing import Any
 import pdfplumber
 import pypdfium2 as pdfium
 import pypdfium2.raw as raw
-from budgetpdf.extract.layout import Char, drop_overprints
+from budgetpdf.extract.layout import Char
 from budgetpdf.extract.page import (
     BACKDROP,
     DEEPEST_DESCENT,
     MIN_EDGES_FOR_RULED,
     PageLayout,
+    TurnedChar,
     is_backdrop,
     is_invisible,
-    on_page,
     page_layout,
+    quarter_turns,
+    reading_orientation,
     ruled_boxes,
     ruled_grids,
 )
@@ -72,6 +74,7 @@ class _Space:
         x0, x1 = sorted((rx0, rx1))
         y0, y1 = sorted((ry0, ry1))
         rotation = page.get_rotation() % 360
+        self.rotation = rotation
         # pdfminer's PDFPageInterpreter.process_page, on the mediabox put in order
         self.ctm: Matrix = _page_ctm(rotation, x0, y0, x1, y1)
         # pdfminer itself takes the mediabox as written: a box written top-down
@@ -88,12 +91,14 @@ class _Space:
     def point(self, x: float, y: float) -> Point:
         return _apply(self.flip, x, y)
 
-    def from_pdfminer(self, chars: list[Char]) -> list[Char]:
+    def from_pdfminer(self, chars: list[TurnedChar]) -> list[TurnedChar]:
         """pdfplumber's chars (pdfminer's page matrix) in these coordinates."""
         dx, dy = self.pdfminer_shift
         if not (dx or dy):
             return chars
-        return [Char(c.text, c.x0 + dx, c.top + dy, c.x1 + dx, c.bottom + dy) for c in chars]
+        return [
+            (Char(c.text, c.x0 + dx, c.top + dy, c.x1 + dx, c.bottom + dy), t) for c, t in chars
+        ]
 
 
 def _page_ctm(rotation: int, x0: float, y0: float, x1: float, y1: float) -> Matrix:
@@ -120,15 +125,16 @@ def _descent(font: Any, cache: dict[int, float]) -> float:
     return cache[key]
 
 
-def _chars(textpage: pdfium.PdfTextPage, space: _Space) -> list[Char]:
-    """Chars with pdfminer's boxes: the advance across, the font size tall from its descent."""
+def _chars(textpage: pdfium.PdfTextPage, space: _Space) -> list[TurnedChar]:
+    """Chars with pdfminer's boxes (the advance across, the font size tall from its descent)
+    and the quarter turns that bring each upright; mirrored chars are left out."""
     tp = textpage.raw
     rect = raw.FS_RECTF()
     fm = raw.FS_MATRIX()
     ox, oy = ctypes.c_double(), ctypes.c_double()
     left, right, bottom, top = (ctypes.c_double() for _ in range(4))
     descents: dict[int, float] = {}
-    chars: list[Char] = []
+    chars: list[TurnedChar] = []
     for i in range(raw.FPDFText_CountChars(tp)):
         if raw.FPDFText_IsGenerated(tp, i):
             continue
@@ -141,8 +147,8 @@ def _chars(textpage: pdfium.PdfTextPage, space: _Space) -> list[Char]:
         elif not text.strip():
             continue
         raw.FPDFText_GetMatrix(tp, i, fm)
-        a, b, c, d, _, _ = _mult((fm.a, fm.b, fm.c, fm.d, 0, 0), space.ctm)
-        if not (a * d > 0 and b * c <= 0):  # pdfminer's LTChar.upright
+        turns = quarter_turns(*_mult((fm.a, fm.b, fm.c, fm.d, 0, 0), space.ctm)[:4])
+        if turns is None:
             continue
         raw.FPDFText_GetLooseCharBox(tp, i, rect)  # across: origin to origin + advance
         if abs(fm.a) < FLAT:  # turned a quarter: the loose box is flat, the glyph's is not
@@ -159,8 +165,8 @@ def _chars(textpage: pdfium.PdfTextPage, space: _Space) -> list[Char]:
             for v in (low, low + size)
         ]
         xs, ys = [p[0] for p in corners], [p[1] for p in corners]
-        chars.append(Char(text, min(xs), min(ys), max(xs), max(ys)))
-    return drop_overprints(chars)
+        chars.append((Char(text, min(xs), min(ys), max(xs), max(ys)), turns))
+    return chars
 
 
 def _matrix(obj: Any) -> Matrix:
@@ -380,9 +386,10 @@ def page_objects(page: pdfium.PdfPage, space: _Space) -> tuple[list[Edge], list[
 
 
 def read_page(page: pdfium.PdfPage, number: int, fallback: PlumberPages) -> PageLayout:
-    """One page (number 1-based) as a PageLayout in pdfplumber's coordinates. The chars come
-    from pdfminer (through fallback, counted in fallback.used) when a text object prints in a
-    font that is not embedded and has no width here (`_unsure`)."""
+    """One page (number 1-based) as a PageLayout in pdfplumber's coordinates, turned to its
+    reading orientation (page.reading_orientation). The chars come from pdfminer (through
+    fallback, counted in fallback.used) when a text object prints in a font that is not
+    embedded and has no width here (`_unsure`)."""
     space = _Space(page)
     edges, missing = page_objects(page, space)
     _measurable(missing)
@@ -398,9 +405,11 @@ def read_page(page: pdfium.PdfPage, number: int, fallback: PlumberPages) -> Page
         plumber = fallback.page(number)
         chars = space.from_pdfminer(pdf_chars(plumber))
         plumber.close()
-    chars = on_page(chars, space.width, space.height)
+    chars, edges, width, height = reading_orientation(
+        chars, edges, space.width, space.height, space.rotation
+    )
     tables = ruled_boxes(edges) if len(edges) >= MIN_EDGES_FOR_RULED else []
-    return page_layout(number, space.width, space.height, chars, ruled_grids(number, tables, chars))
+    return page_layout(number, width, height, chars, ruled_grids(number, tables, chars))
 
 
 class PlumberPages:

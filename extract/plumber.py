@@ -7,28 +7,36 @@ from pathlib import Path
 from typing import Any
 
 import pdfplumber
-from budgetpdf.extract.layout import Char, drop_overprints
+from budgetpdf.extract.layout import Char
 from budgetpdf.extract.page import (
     BACKDROP,
     DEEPEST_DESCENT,
     MIN_EDGES_FOR_RULED,
     Edge,
     PageLayout,
+    TurnedChar,
     is_backdrop,
     is_invisible,
-    on_page,
     page_layout,
+    quarter_turns,
+    reading_orientation,
     ruled_boxes,
     ruled_grids,
 )
 from pdfplumber.utils import curve_to_edges, line_to_edge, rect_to_edges
 
 
-def plumber_chars(page: pdfplumber.page.Page) -> list[Char]:
-    """Upright, visible chars, each overprinted char once."""
-    return drop_overprints(
-        _char(c) for c in page.chars if c.get("upright", True) and c["text"].strip()
-    )
+def plumber_chars(page: pdfplumber.page.Page) -> list[TurnedChar]:
+    """Visible chars with the quarter turns that bring each upright (page.quarter_turns);
+    mirrored chars are left out."""
+    out = []
+    for c in page.chars:
+        if not c["text"].strip():
+            continue
+        turns = quarter_turns(*(c.get("matrix") or (1, 0, 0, 1, 0, 0))[:4])
+        if turns is not None:
+            out.append((_char(c), turns))
+    return out
 
 
 def _char(c: dict) -> Char:
@@ -82,12 +90,14 @@ def plumber_edges(page: pdfplumber.page.Page) -> list[Edge]:
 
 
 def read_page(page: pdfplumber.page.Page) -> PageLayout:
-    """One pdfplumber page as a PageLayout: chars on the page, ruled grids from its edges."""
+    """One pdfplumber page as a PageLayout in reading orientation (page.reading_orientation):
+    chars on the page, ruled grids from its edges."""
     number = page.page_number
-    chars = on_page(plumber_chars(page), page.width, page.height)
-    edges = plumber_edges(page)
+    chars, edges, width, height = reading_orientation(
+        plumber_chars(page), plumber_edges(page), page.width, page.height, page.rotation
+    )
     tables = ruled_boxes(edges) if len(edges) >= MIN_EDGES_FOR_RULED else []
-    return page_layout(number, page.width, page.height, chars, ruled_grids(number, tables, chars))
+    return page_layout(number, width, height, chars, ruled_grids(number, tables, chars))
 
 
 def read_pages(path: Path, pages: Container[int] | None = None) -> Iterator[PageLayout]:

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 import regex
 from budgetpdf.extract.grid import Grid
 from budgetpdf.extract.layout import TextLine, Word
+from budgetpdf.extract.ocr import OcrLayout
 from budgetpdf.extract.page import PageLayout
 from budgetpdf.extract.stream import infer_grid
 from budgetpdf.normalize.frame import header_row_count
@@ -38,7 +39,10 @@ class DocumentReader:
     lines: list[TextLine] = field(default_factory=list)
     pages: int = 0
     blank_pages: int = 0
+    unread_pages: list[int] = field(default_factory=list)  # no text layer, not read by OCR
+    ocr_pages: list[int] = field(default_factory=list)  # read from their image
     unmapped_glyphs: int = 0
+    undecoded_pages: list[int] = field(default_factory=list)  # pages with unmapped glyphs
     glyphs: int = 0
     _open: TableSegment | None = None
     _runs_on: bool = False
@@ -50,9 +54,16 @@ class DocumentReader:
         self.pages += 1
         self.lines.extend(page.lines)
         self.unmapped_glyphs += page.unmapped_glyphs
+        if page.unmapped_glyphs:
+            self.undecoded_pages.append(page.number)
         self.glyphs += len(page.chars)
+        read_by_ocr = isinstance(page, OcrLayout)
+        if read_by_ocr:
+            self.ocr_pages.append(page.number)
         if not page.chars:
             self.blank_pages += 1
+            if not read_by_ocr:  # a scanned page OCR found nothing on was read all the same
+                self.unread_pages.append(page.number)
             self._open = None
             return
         titles = page_titles(page)

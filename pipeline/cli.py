@@ -25,6 +25,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
     if missing:
         print(f"budgetpdf: no such file or folder: {missing[0]}", file=sys.stderr)
         return 2
+    if args.no_ocr:  # read by extract.reader in this process and in the workers it starts
+        os.environ["BUDGETPDF_OCR"] = "0"
     try:
         load_knowledge()  # a broken knowledge file stops the run before its first PDF
     except KnowledgeError as exc:
@@ -276,6 +278,11 @@ def main(argv: list[str] | None = None) -> int:
         type=_page_numbers,
         help="read only these pages (3, 3-5,9), to investigate; such documents are partial "
         "and a run over all pages redoes them",
+    )
+    p.add_argument(
+        "--no-ocr",
+        action="store_true",
+        help="leave scanned and undecodable pages unread instead of reading their images",
     )
     p.set_defaults(func=_cmd_run)
     c = sub.add_parser("checks", help="print the failed checks of a run, by document")

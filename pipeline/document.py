@@ -3,23 +3,26 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import time
 import traceback
 from collections import Counter
 from collections.abc import Collection, Iterator
+from decimal import Decimal
 from pathlib import Path
 
 from budgetpdf import pipeline_version
 from budgetpdf.check.engine import PrintedColumn, run_checks
 from budgetpdf.contract.rows import DocumentResult, DocumentRow, FactRow, TableRow
 from budgetpdf.extract.layout import TextLine
+from budgetpdf.extract.ocr import OcrLayout
 from budgetpdf.extract.page import PageLayout
-from budgetpdf.extract.reader import open_pages
+from budgetpdf.extract.reader import ocr_enabled, open_pages
 from budgetpdf.fetch.manifest import provenance
 from budgetpdf.fetch.sniff import HEAD, ZIP_SIGNATURES, is_pdf, sniff
 from budgetpdf.normalize.frame import ColumnMeaning, Record, TableFrame, build_frame
 from budgetpdf.normalize.metadata import read_metadata
-from budgetpdf.normalize.numbers import to_yuan
+from budgetpdf.normalize.numbers import parse_amount, to_yuan
 from budgetpdf.normalize.segment import UNNAMED, TableSegment, find_unit
 from budgetpdf.normalize.stitch import DocumentReader, demote_fallbacks
 from budgetpdf.schemas.knowledge import OTHER
@@ -75,8 +78,31 @@ def _box(box: tuple[float, float, float, float] | None) -> dict[str, float | Non
     return dict(zip(("x0", "top", "x1", "bottom"), values, strict=True))
 
 
+class OcrConfidence:
+    """How sure OCR is of the amounts it read on one page: each amount's least sure reading
+    (a recognised run that parses to it), else the page's median run (an amount the grid put
+    together from pieces)."""
+
+    def __init__(self, page: OcrLayout) -> None:
+        self.amounts: dict[Decimal, float] = {}
+        for run in page.texts:
+            value = parse_amount(run.text)
+            if value is not None:
+                self.amounts[value] = min(run.confidence, self.amounts.get(value, 1.0))
+        scores = sorted(run.confidence for run in page.texts)
+        self.median = scores[len(scores) // 2] if scores else 0.0
+
+    def of(self, value: Decimal) -> float:
+        return round(self.amounts.get(value, self.median), 4)
+
+
 def _fact_rows(
-    doc_id: str, table_no: int, seg: TableSegment, frame: TableFrame, table_unit: str | None
+    doc_id: str,
+    table_no: int,
+    seg: TableSegment,
+    frame: TableFrame,
+    table_unit: str | None,
+    ocr: dict[int, OcrConfidence],
 ) -> list[FactRow]:
     name = seg.name
     return [
@@ -107,6 +133,8 @@ def _fact_rows(
             "spending": r.concepts.spending,
             "expense_item": r.concepts.expense_item,
             **_box(r.box),
+            "text_source": "ocr" if r.page in ocr else "pdf",
+            "ocr_confidence": ocr[r.page].of(r.value) if r.page in ocr else None,
         }
         for r in frame.records
         for unit in [_fact_unit(r, table_unit)]
@@ -222,9 +250,12 @@ def process_document(
         if reason := _not_a_pdf(path):
             raise InputError(reason)
         reader = DocumentReader() if reader is None else reader
+        ocr: dict[int, OcrConfidence] = {}  # pages read by OCR
         for page in _pages_or_input_error(path, pages):
+            if isinstance(page, OcrLayout):
+                ocr[page.number] = OcrConfidence(page)
             reader.read(page)
-        _fill(result, reader)
+        _fill(result, reader, ocr)
         if pages is not None and doc["status"] in ("ok", "partial"):
             read = _page_list(pages)
             doc.update(
@@ -258,7 +289,7 @@ def _page_list(pages: Collection[int]) -> str:
     return ",".join(f"{r[0]}-{r[-1]}" if len(r) > 1 else str(r[0]) for r in runs)
 
 
-def _fill(result: DocumentResult, reader: DocumentReader) -> None:
+def _fill(result: DocumentResult, reader: DocumentReader, ocr: dict[int, OcrConfidence]) -> None:
     doc = result.document
     doc["pages"] = reader.pages
     if reader.pages == 0:
@@ -266,7 +297,9 @@ def _fill(result: DocumentResult, reader: DocumentReader) -> None:
     if reader.blank_pages == reader.pages:
         doc.update(
             status="skipped",
-            error="image-only PDF: no text layer on any page (scanned); OCR is not available",
+            error=f"image-only PDF: no text layer on any page (scanned); {_ocr_state()}"
+            if reader.unread_pages
+            else "image-only PDF: no text layer on any page, and OCR found no text on it",
         )
         return
     doc_id = doc["doc_id"]
@@ -297,7 +330,7 @@ def _fill(result: DocumentResult, reader: DocumentReader) -> None:
         if seg.name == UNNAMED:
             notes.append(f"a table on page {frame.pages[0]} prints no title: named {UNNAMED}")
         result.tables.append(_table_row(doc_id, len(frames), seg, frame, unit))
-        result.facts.extend(_fact_rows(doc_id, len(frames), seg, frame, unit))
+        result.facts.extend(_fact_rows(doc_id, len(frames), seg, frame, unit, ocr))
     doc.update(
         publisher=meta.publisher,
         fiscal_year=meta.fiscal_year,
@@ -332,7 +365,7 @@ def _fill(result: DocumentResult, reader: DocumentReader) -> None:
         notes.clear()
         if doc["doc_kind"] is None:
             doc["publisher"] = None  # not a budget or final account: no 部门 publishes it
-    elif reader.blank_pages or reader.unmapped_glyphs:
+    elif reader.unread_pages or reader.unmapped_glyphs:
         doc.update(status="partial", error=_partial_reason(reader))
     else:
         doc["status"] = "ok"
@@ -367,15 +400,36 @@ def _no_tables_reason(reader: DocumentReader) -> str:
     if reader.unmapped_glyphs * 2 > reader.glyphs:
         return (
             f"text layer cannot be decoded: {reader.unmapped_glyphs} of {reader.glyphs} glyphs "
-            "have no Unicode mapping (fonts without ToUnicode); OCR is not available"
+            f"have no Unicode mapping (fonts without ToUnicode); {_ocr_state()}"
         )
     return "no budget or final-account tables found in the text"
 
 
+def _ocr_state() -> str:
+    """Why a page without a readable text layer was left unread."""
+    if os.environ.get("BUDGETPDF_OCR", "1") == "0":
+        return "OCR is turned off (--no-ocr)"
+    if not ocr_enabled():
+        return "OCR is not available (install rapidocr, onnxruntime, opencv-python-headless)"
+    return "OCR could not read it"
+
+
 def _partial_reason(reader: DocumentReader) -> str:
+    """The pages left unread, named: `pages 3, 7 of 40 have no text layer (scanned; …)`."""
     parts = []
-    if reader.blank_pages:
-        parts.append(f"{reader.blank_pages} of {reader.pages} pages have no text layer (scanned)")
+    if reader.unread_pages:
+        parts.append(
+            f"{_pages(reader.unread_pages)} of {reader.pages} have no text layer "
+            f"(scanned; {_ocr_state()})"
+        )
     if reader.unmapped_glyphs:
-        parts.append(f"{reader.unmapped_glyphs} glyphs without Unicode mapping (cid)")
+        parts.append(
+            f"{reader.unmapped_glyphs} glyphs without Unicode mapping (cid) on "
+            f"{_pages(reader.undecoded_pages)}"
+        )
     return "; ".join(parts) + ": their content is missing"
+
+
+def _pages(numbers: list[int]) -> str:
+    shown = ", ".join(str(n) for n in numbers[:10]) + (" …" if len(numbers) > 10 else "")
+    return f"page {shown}" if len(numbers) == 1 else f"pages {shown}"

@@ -128,10 +128,13 @@ def test_run_goes_on_past_bad_files(bad_inputs, sample, tmp_path):
     assert len(sample.facts) == 64
 
 
-def test_undecodable_text_layer_is_said_never_not_a_budget():
-    # a real 2019 budget whose only font has no usable ToUnicode map: every glyph is (cid:N)
+def test_undecodable_text_layer_is_said_never_not_a_budget(monkeypatch):
+    # a real 2019 budget whose only font has no usable ToUnicode map: every glyph is (cid:N);
+    # without OCR (which reads it: tests/test_ocr.py) nothing can decode it
+    monkeypatch.setenv("BUDGETPDF_OCR", "0")
     pdf = need(SHARED / "cases" / "67fe8550_font_without_tounicode.pdf")
     doc = process_document(pdf).document
     assert doc["status"] == "skipped"
     assert doc["error"].startswith("text layer cannot be decoded: 3431 of 3650 glyphs")
+    assert "OCR is turned off" in doc["error"]
     assert "no budget" not in doc["error"]

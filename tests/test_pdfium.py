@@ -35,6 +35,7 @@ def test_the_seed_gold_is_read_through_pdfium(monkeypatch):
     # test_seed.py checks both seed renderings against their gold through the default
     # backend, pdfium; reading them again here would repeat it.
     monkeypatch.delenv("BUDGETPDF_BACKEND", raising=False)
+    monkeypatch.setenv("BUDGETPDF_OCR", "0")  # the backend's pages, not OCR's wrapper of them
     pages = reader.open_pages(need(SEED / "seed_lattice.pdf"))
     try:
         assert pages.gi_code is pdfium.read_pages.__code__
@@ -82,7 +83,7 @@ def _both_backends(path, number):
         zero_width = pdfium.page_objects(page, pdfium._Space(page))[1]
         ours = pdfium.read_page(page, number, fallback)
         used = fallback.used
-        theirs = plumber.plumber_chars(fallback.page(number))
+        theirs = plumber.read_page(fallback.page(number)).chars
     finally:
         fallback.close()
         doc.close()

@@ -1,0 +1,348 @@
+"""Pages read from their image: scans, and text layers whose glyphs cannot be decoded.
+
+A page that needs it (`needs_ocr`) is rendered with pdfium, deskewed, its ruling lines found by
+OpenCV morphology and its text by RapidOCR (PP-OCR detection and recognition models, shipped
+inside the `rapidocr` wheel and run by ONNX Runtime on the CPU, or on a GPU where ONNX
+Runtime's CUDA build is installed). Both become what the text path builds, chars with boxes
+and pdfplumber edges in PDF points (top-left origin), so the same ruled-grid and
+column-inference code reads the table, and amounts parse exactly as on text pages.
+
+Settings were chosen by measurement on the seed's scanned rendering against its gold facts
+(README, "Scanned, rotated and undecodable pages").
+"""
+
+from __future__ import annotations
+
+import math
+import unicodedata
+from dataclasses import dataclass, field
+from importlib.util import find_spec
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pypdfium2 as pdfium
+from budgetpdf.extract.grid import Grid
+from budgetpdf.extract.layout import Char, text_lines
+from budgetpdf.extract.page import (
+    MIN_EDGES_FOR_RULED,
+    Edge,
+    PageLayout,
+    on_page,
+    ruled_boxes,
+    ruled_grids,
+)
+
+DPI = 200  # render resolution: 9-point table text is 25 pixels tall, which the models read
+POINT = 72 / DPI  # PDF points per pixel
+UNDECODABLE_SHARE = 0.5  # of a page's glyphs: more without a Unicode meaning, read its image
+DARK = 160  # grey level: darker pixels are ink, for ruling lines and the skew estimate
+H_RULE_MIN = 24.0  # points: a horizontal run of ink this long is a rule (wider than a glyph)
+V_RULE_MIN = 12.0  # points: a vertical one (taller than a table's glyphs, shorter than a row)
+RULE_THICK_MAX = 4.0  # points: thicker ink is a filled area, not a rule
+SKEW_RULE_MIN = 0.25  # of the page width: rules at least this long measure the skew
+SKEW_MAX = 5.0  # degrees: a larger estimate is no skew (a chart's slanted line), left alone
+GLYPH_HEIGHT = 0.6  # of a detected text box's height: the glyphs' (the box is padded)
+ERASE_MIN = 48.0  # points: a rule this long is erased before reading; a large title's
+#   strokes run as straight as a short rule, and erased would lose its chars
+MIN_ROW_HEIGHT = 1.2  # × the glyphs' height: a grid no taller is a title's strokes
+RULE_GAP = 0.5  # points: a run squeezed inside a rule keeps this far from it
+
+
+@dataclass(frozen=True, slots=True)
+class OcrText:
+    """One run of text the recogniser read, and how sure it is (0–1, its least sure char)."""
+
+    text: str
+    confidence: float
+
+
+@dataclass(slots=True)
+class OcrLayout(PageLayout):
+    """A PageLayout read from the page's image; texts: every recognised run, for the
+    confidence of what is read from them."""
+
+    texts: list[OcrText] = field(default_factory=list)
+
+
+def undecodable(page: PageLayout) -> int:
+    """Glyphs of the page without a Unicode meaning: `(cid:N)` (a font without a usable
+    ToUnicode map) and private-use code points."""
+    return sum(
+        1
+        for c in page.chars
+        if c.text.startswith("(cid:") or unicodedata.category(c.text[:1]) == "Co"
+    )
+
+
+def needs_ocr(page: PageLayout) -> bool:
+    """Whether the page's text must be read from its image: no text layer at all, or mostly
+    glyphs without a Unicode meaning (case 67fe8550, every glyph `(cid:N)`)."""
+    if not page.chars:
+        return True
+    return undecodable(page) > UNDECODABLE_SHARE * len(page.chars)
+
+
+def available() -> bool:
+    """Whether the OCR libraries are installed (they are dependencies; a broken install
+    makes documents say that OCR is not available rather than fail). Nothing is imported:
+    a process that reads only text pages never loads them."""
+    return all(find_spec(name) is not None for name in ("cv2", "rapidocr", "onnxruntime"))
+
+
+class OcrReader:
+    """Reads pages of one PDF from their images; the engine is loaded on first use and
+    shared by every document the process reads."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._pdf: pdfium.PdfDocument | None = None
+
+    def read(self, number: int) -> OcrLayout:
+        """Page `number` (1-based) read from its image; a page that draws nothing comes
+        back empty without being rendered (read: nothing is printed on it)."""
+        if self._pdf is None:
+            self._pdf = pdfium.PdfDocument(self.path)
+        page = self._pdf[number - 1]
+        try:
+            width, height = page.get_size()
+            if not _draws_anything(page):
+                return OcrLayout(number, width, height, [], [], [], 0)
+            image = page.render(scale=DPI / 72, grayscale=True, draw_annots=False).to_numpy()
+        finally:
+            page.close()
+        return read_image(number, image)
+
+    def close(self) -> None:
+        if self._pdf is not None:
+            self._pdf.close()
+            self._pdf = None
+
+
+def _draws_anything(page: pdfium.PdfPage) -> bool:
+    return next(page.get_objects(max_depth=1), None) is not None
+
+
+def read_image(number: int, image: np.ndarray) -> OcrLayout:
+    """A page image (grey, DPI pixels per inch) as the text path's layout: deskewed, its
+    rules as pdfplumber edges, its text as chars, each recognised run's confidence kept."""
+    ink = (image < DARK).astype(np.uint8) * 255
+    angle = skew(ink)
+    if angle:
+        image, ink = _rotated(image, angle), _rotated(ink, angle, fill=0)
+    edges, on_rule = rules(ink)
+    # the rules are erased before reading: a char printed against one (`一、财政拨款` flush
+    # with its cell's left rule, case 67fe8550) is otherwise read as part of it, or not at all
+    chars, texts = _recognise(np.where(_grown(on_rule), np.uint8(255), image), edges)
+    height, width = (v * POINT for v in image.shape[:2])
+    chars = on_page(chars, width, height)
+    tables = ruled_boxes(edges) if len(edges) >= MIN_EDGES_FOR_RULED else []
+    grids = [g for g in ruled_grids(number, tables, chars) if _holds_text(g, chars)]
+    return OcrLayout(number, width, height, chars, text_lines(chars), grids, 0, texts)
+
+
+def _holds_text(grid: Grid, chars: list[Char]) -> bool:
+    """Whether a grid is a table's: it holds text, in rows taller than their glyphs. The
+    strokes of a large title run as straight as rules and cross like them, and make a
+    "table" no taller than the title's glyphs (`2019年政府采购预算表`, case 67fe8550)."""
+    x0, top, x1, bottom = grid.bbox
+    inside = sorted(
+        c.size
+        for c in chars
+        if x0 <= (c.x0 + c.x1) / 2 <= x1 and top <= (c.top + c.bottom) / 2 <= bottom
+    )
+    return bool(inside) and bottom - top > inside[len(inside) // 2] * MIN_ROW_HEIGHT
+
+
+def _segments(ink: np.ndarray, horizontal: bool) -> tuple[list[tuple[float, ...]], np.ndarray]:
+    """Straight runs of ink in a binary mask (255 = ink) along one axis, at least
+    H_RULE_MIN/V_RULE_MIN points long and at most RULE_THICK_MAX thick: (across, start,
+    end) in pixels, across the run's middle; and a mask of the pixels of those at least
+    ERASE_MIN long."""
+    import cv2
+
+    length = (H_RULE_MIN if horizontal else V_RULE_MIN) / POINT
+    kernel = cv2.getStructuringElement(
+        cv2.MORPH_RECT, (int(length), 1) if horizontal else (1, int(length))
+    )
+    runs = cv2.morphologyEx(ink, cv2.MORPH_OPEN, kernel)
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(runs, connectivity=8)
+    out = []
+    kept = np.zeros(n, bool)
+    for i in range(1, n):
+        x, y, w, h, _ = stats[i]
+        if (h if horizontal else w) * POINT > RULE_THICK_MAX:
+            continue
+        kept[i] = (w if horizontal else h) * POINT >= ERASE_MIN
+        if horizontal:
+            out.append((y + h / 2, float(x), float(x + w)))
+        else:
+            out.append((x + w / 2, float(y), float(y + h)))
+    return out, kept[labels]
+
+
+def rules(ink: np.ndarray) -> tuple[list[Edge], np.ndarray]:
+    """The ruling lines of a deskewed page's ink mask as pdfplumber line edges (PDF points),
+    and a mask of the pixels of the long ones (ERASE_MIN), to erase before reading."""
+    edges = []
+    on_rule = np.zeros(ink.shape, bool)
+    for horizontal in (True, False):
+        segments, mask = _segments(ink, horizontal)
+        on_rule |= mask
+        for across, start, end in segments:
+            a, s, e = across * POINT, start * POINT, end * POINT
+            x0, x1, top, bottom = (s, e, a, a) if horizontal else (a, a, s, e)
+            edges.append(
+                {
+                    "object_type": "line",
+                    "orientation": "h" if horizontal else "v",
+                    "x0": x0,
+                    "x1": x1,
+                    "top": top,
+                    "bottom": bottom,
+                    "doctop": top,
+                    "width": x1 - x0,
+                    "height": bottom - top,
+                }
+            )
+    return edges, on_rule
+
+
+def _grown(mask: np.ndarray) -> np.ndarray:
+    """The mask grown by a pixel each way (a rule's anti-aliased fringe)."""
+    import cv2
+
+    return cv2.dilate(mask.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
+
+
+def skew(ink: np.ndarray) -> float:
+    """The page's skew in degrees (positive: turned clockwise), from the slope of its long
+    horizontal rules; 0 where it prints none or the estimate exceeds SKEW_MAX."""
+    import cv2
+
+    width = ink.shape[1]
+    kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (int(H_RULE_MIN / POINT), 1))
+    # a skewed rule breaks into steps; closing a little across joins them first
+    joined = cv2.dilate(ink, cv2.getStructuringElement(cv2.MORPH_RECT, (1, 3)))
+    runs = cv2.morphologyEx(joined, cv2.MORPH_OPEN, kernel)
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(runs, connectivity=8)
+    slopes, weights = [], []
+    for i in range(1, n):
+        x, y, w, h, _ = stats[i]
+        if w < SKEW_RULE_MIN * width or h * POINT > RULE_THICK_MAX * 3:
+            continue
+        ys, xs = np.nonzero(labels[y : y + h, x : x + w] == i)
+        if len(xs) < 2:
+            continue
+        slopes.append(np.polyfit(xs, ys, 1)[0])
+        weights.append(w)
+    if not slopes:
+        return 0.0
+    order = np.argsort(slopes)
+    cumulative = np.cumsum(np.asarray(weights)[order])
+    median = slopes[order[np.searchsorted(cumulative, cumulative[-1] / 2)]]
+    angle = math.degrees(math.atan(median))
+    return angle if abs(angle) <= SKEW_MAX else 0.0
+
+
+def _rotated(image: np.ndarray, angle: float, fill: int = 255) -> np.ndarray:
+    """The image turned by angle degrees about its centre (counter-clockwise for a positive
+    angle in image coordinates, which undoes a clockwise skew of that angle)."""
+    import cv2
+
+    h, w = image.shape[:2]
+    matrix = cv2.getRotationMatrix2D((w / 2, h / 2), angle, 1.0)
+    return cv2.warpAffine(
+        image,
+        matrix,
+        (w, h),
+        flags=cv2.INTER_LINEAR,
+        borderMode=cv2.BORDER_CONSTANT,
+        borderValue=fill,
+    )
+
+
+Run = tuple[str, float, Any]  # text, score, ((char, score, 4 corner points in pixels), …)
+
+
+def _runs(image: np.ndarray) -> list[Run]:
+    """The recogniser's runs of text on the image."""
+    result = _engine()(image, use_cls=False, return_word_box=True, return_single_char_box=True)
+    return list(
+        zip(result.txts or (), result.scores or (), result.word_results or (), strict=False)
+    )
+
+
+def _recognise(image: np.ndarray, edges: list[Edge]) -> tuple[list[Char], list[OcrText]]:
+    """The recogniser's chars, each with its own box (the run's box cut where the
+    recogniser placed the char), in PDF points, each run fitted between the page's rules
+    (_between_rules); and each run with its confidence."""
+    verticals = [e for e in edges if e["orientation"] == "v"]
+    chars: list[Char] = []
+    texts: list[OcrText] = []
+    for text, score, run in _runs(image):
+        placed = [(ch, s, box) for ch, s, box in run if ch.strip()]
+        if not placed:
+            continue
+        texts.append(OcrText(text, float(min([score, *(s for _, s, _ in placed)]))))
+        boxed = []
+        for ch, _, box in placed:
+            xs = [p[0] * POINT for p in box]
+            ys = [p[1] * POINT for p in box]
+            mid, half = (min(ys) + max(ys)) / 2, (max(ys) - min(ys)) * GLYPH_HEIGHT / 2
+            boxed.append(Char(ch, min(xs), mid - half, max(xs), mid + half))
+        chars.extend(_between_rules(boxed, verticals))
+    return chars, texts
+
+
+def _between_rules(run: list[Char], verticals: list[Edge]) -> list[Char]:
+    """A run's chars squeezed inside the vertical rules that cut its first or last glyph.
+
+    The recogniser places chars by where it read them, not by their ink, and a run printed
+    against a rule reaches past it: `6,481.41` right-aligned on its cell's rule put its last
+    `1` beyond the table (case 67fe8550), `一、财政拨款` its `一` in the cell before. A rule
+    within one glyph (the run's height) of either end bounds the run there."""
+    x0, x1 = run[0].x0, run[-1].x1
+    top, bottom = min(c.top for c in run), max(c.bottom for c in run)
+    glyph = bottom - top
+    left, right = x0, x1
+    for e in verticals:
+        if e["top"] < bottom and e["bottom"] > top:
+            if x1 - glyph < e["x0"] < x1:
+                right = min(right, e["x0"] - RULE_GAP)
+            if x0 < e["x0"] < x0 + glyph:
+                left = max(left, e["x0"] + RULE_GAP)
+    if (left, right) == (x0, x1) or right <= left:
+        return run
+    scale = (right - left) / (x1 - x0)
+    return [
+        Char(c.text, left + (c.x0 - x0) * scale, c.top, left + (c.x1 - x0) * scale, c.bottom)
+        for c in run
+    ]
+
+
+_ENGINE: list[Any] = []  # the process's RapidOCR engine, loaded once
+
+
+def _engine() -> Any:
+    """RapidOCR with the wheel's own models (nothing is downloaded), one thread per process
+    (workers are processes), on CUDA where ONNX Runtime offers it."""
+    if not _ENGINE:
+        import onnxruntime
+        from rapidocr import RapidOCR
+
+        cuda = "CUDAExecutionProvider" in onnxruntime.get_available_providers()
+        _ENGINE.append(
+            RapidOCR(
+                params={
+                    "Global.log_level": "error",
+                    "EngineConfig.onnxruntime.intra_op_num_threads": 1,
+                    "EngineConfig.onnxruntime.inter_op_num_threads": 1,
+                    "EngineConfig.onnxruntime.use_cuda": cuda,
+                    "Det.limit_type": "max",
+                    "Det.limit_side_len": 1280,
+                    "Rec.rec_batch_num": 1,
+                }
+            )
+        )
+    return _ENGINE[0]

@@ -1,0 +1,100 @@
+"""Rotated and sideways pages are read in their reading orientation, through the same grid and
+table code as upright pages (case d8d35da5: a /Rotate 90 page whose table lost every column
+but 合计).
+
+The sideways renderings are made here from the case's own page with pypdf: its content stream
+draws the table turned a quarter (text running up a portrait page) and /Rotate 90 turns it
+upright, so the same content with /Rotate taken away, or turned half round, or shown under
+another /Rotate, prints the same table every other way up."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from budgetpdf.pipeline.document import process_document
+from pypdf import PdfReader, PdfWriter, Transformation
+from pypdf.generic import NameObject, NumberObject
+
+from tests.conftest import SHARED, need
+
+CASE = SHARED / "cases" / "d8d35da5_rotate_90_page.pdf"
+
+# The case README's values: (item_code or 合计, column) -> value, 33 facts in all
+EXPECTED = {
+    ("合计", "合计"): "1234.56",
+    ("合计", "基本支出"): "1034.56",
+    ("合计", "项目支出"): "200.00",
+    ("201", "合计"): "1000.00",
+    ("201", "基本支出"): "800.00",
+    ("201", "项目支出"): "200.00",
+    ("2010601", "合计"): "800.00",
+    ("2010601", "基本支出"): "800.00",
+    ("2210201", "合计"): "50.00",
+    ("2210201", "基本支出"): "50.00",
+}
+
+
+def _facts(path: Path) -> dict[tuple[str, str], Decimal]:
+    result = process_document(path)
+    assert result.document["status"] == "ok", result.document["error"]
+    facts = [f for f in result.facts if f["table_id"] == "budget_gpb_expenditure"]
+    assert len(facts) == 33
+    return {(f["item_code"] or f["item_name"], f["column_name"]): f["value"] for f in facts}
+
+
+def _check(found: dict[tuple[str, str], Decimal]) -> None:
+    for key, value in EXPECTED.items():
+        assert found[key] == Decimal(value), key
+
+
+@pytest.fixture(scope="module")
+def upright_facts():
+    return _facts(need(CASE))
+
+
+def test_rotate_90_page_gives_every_column(upright_facts):
+    _check(upright_facts)
+
+
+def _variant(tmp_path: Path, content_half_turn: bool, rotate: int) -> Path:
+    """Page 2 of the case on a portrait mediabox (the box its content is drawn in), its
+    content turned half round or not, shown under /Rotate `rotate`."""
+    writer = PdfWriter()
+    page = writer.add_page(PdfReader(CASE).pages[1])
+    width, height = float(page.mediabox.height), float(page.mediabox.width)
+    page.mediabox.upper_right = (width, height)
+    page.cropbox.upper_right = (width, height)
+    if content_half_turn:
+        page.add_transformation(Transformation((-1, 0, 0, -1, width, height)))
+    page[NameObject("/Rotate")] = NumberObject(rotate)
+    out = tmp_path / f"sideways_{int(content_half_turn)}_{rotate}.pdf"
+    with out.open("wb") as fh:
+        writer.write(fh)
+    return out
+
+
+@pytest.mark.parametrize(
+    ("content_half_turn", "rotate", "how_it_shows"),
+    [
+        (False, 0, "text running up a portrait page"),
+        (True, 0, "text running down a portrait page"),
+        (False, 90, "upright landscape, /Rotate 90 on a portrait box"),
+        (True, 270, "upright landscape, /Rotate 270"),
+        (False, 270, "upside down: text turned half round by /Rotate 270"),
+        (True, 180, "text running up under /Rotate 180"),
+    ],
+)
+def test_sideways_renderings_give_the_same_facts(
+    tmp_path, upright_facts, content_half_turn, rotate, how_it_shows
+):
+    need(CASE)
+    found = _facts(_variant(tmp_path, content_half_turn, rotate))
+    assert found == upright_facts, how_it_shows
+
+
+def test_pdfplumber_backend_reads_sideways_too(tmp_path, monkeypatch, upright_facts):
+    need(CASE)
+    monkeypatch.setenv("BUDGETPDF_BACKEND", "pdfplumber")
+    assert _facts(_variant(tmp_path, False, 0)) == upright_facts
