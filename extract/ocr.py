@@ -28,6 +28,7 @@ from budgetpdf.extract.page import (
     MIN_EDGES_FOR_RULED,
     Edge,
     PageLayout,
+    make_edge,
     on_page,
     ruled_boxes,
     ruled_grids,
@@ -192,19 +193,7 @@ def rules(ink: np.ndarray) -> tuple[list[Edge], np.ndarray]:
         for across, start, end in segments:
             a, s, e = across * POINT, start * POINT, end * POINT
             x0, x1, top, bottom = (s, e, a, a) if horizontal else (a, a, s, e)
-            edges.append(
-                {
-                    "object_type": "line",
-                    "orientation": "h" if horizontal else "v",
-                    "x0": x0,
-                    "x1": x1,
-                    "top": top,
-                    "bottom": bottom,
-                    "doctop": top,
-                    "width": x1 - x0,
-                    "height": bottom - top,
-                }
-            )
+            edges.append(make_edge("line", x0, top, x1, bottom, "h" if horizontal else "v"))
     return edges, on_rule
 
 

@@ -250,15 +250,13 @@ def _turn_box(box: BBox, turns: int, width: float, height: float) -> BBox:
     return box
 
 
-def _turn_edge(edge: Edge, turns: int, width: float, height: float) -> Edge:
-    x0, top, x1, bottom = _turn_box(
-        (edge["x0"], edge["top"], edge["x1"], edge["bottom"]), turns, width, height
-    )
-    orientation = edge.get("orientation")
-    if turns % 2 and orientation:
-        orientation = "h" if orientation == "v" else "v"
+def make_edge(
+    kind: str, x0: float, top: float, x1: float, bottom: float, orientation: str | None = None
+) -> Edge:
+    """A pdfplumber edge dict (`line`, `rect_edge`, `curve_edge`): PDF points from the page's
+    top-left, orientation `h`, `v` or None (a slanted curve side)."""
     return {
-        **edge,
+        "object_type": kind,
         "x0": x0,
         "x1": x1,
         "top": top,
@@ -268,6 +266,16 @@ def _turn_edge(edge: Edge, turns: int, width: float, height: float) -> Edge:
         "height": bottom - top,
         "orientation": orientation,
     }
+
+
+def _turn_edge(edge: Edge, turns: int, width: float, height: float) -> Edge:
+    x0, top, x1, bottom = _turn_box(
+        (edge["x0"], edge["top"], edge["x1"], edge["bottom"]), turns, width, height
+    )
+    orientation = edge.get("orientation")
+    if turns % 2 and orientation:
+        orientation = "h" if orientation == "v" else "v"
+    return {**edge, **make_edge(edge["object_type"], x0, top, x1, bottom, orientation)}
 
 
 def reading_orientation(

@@ -26,6 +26,7 @@ from budgetpdf.extract.page import (
     TurnedChar,
     is_backdrop,
     is_invisible,
+    make_edge,
     page_layout,
     quarter_turns,
     reading_orientation,
@@ -318,7 +319,7 @@ def _shape_edges(path: list[tuple[str, Point]]) -> tuple[list[Edge], list[Edge],
     if shape in {"mlh", "ml"}:
         (xa, ya), (xb, yb) = pts[0], pts[1]
         top, bottom = min(ya, yb), max(ya, yb)
-        edge = _edge("line", min(xa, xb), top, max(xa, xb), bottom)
+        edge = make_edge("line", min(xa, xb), top, max(xa, xb), bottom)
         edge["orientation"] = "h" if top == bottom else "v"
         return [edge], [], []
     if shape in {"mlllh", "mllll"}:
@@ -330,35 +331,19 @@ def _shape_edges(path: list[tuple[str, Point]]) -> tuple[list[Edge], list[Edge],
             left, right = min(x0, x2), max(x0, x2)
             top, bottom = min(y0, y2), max(y0, y2)
             rect = [
-                _edge("rect_edge", left, top, right, top, "h"),
-                _edge("rect_edge", left, bottom, right, bottom, "h"),
-                _edge("rect_edge", left, top, left, bottom, "v"),
-                _edge("rect_edge", right, top, right, bottom, "v"),
+                make_edge("rect_edge", left, top, right, top, "h"),
+                make_edge("rect_edge", left, bottom, right, bottom, "h"),
+                make_edge("rect_edge", left, top, left, bottom, "v"),
+                make_edge("rect_edge", right, top, right, bottom, "v"),
             ]
             return [], rect, []
     curve = []
     for (xa, ya), (xb, yb) in zip(pts, pts[1:], strict=False):
         orientation = "v" if xa == xb else ("h" if ya == yb else None)
         curve.append(
-            _edge("curve_edge", min(xa, xb), min(ya, yb), max(xa, xb), max(ya, yb), orientation)
+            make_edge("curve_edge", min(xa, xb), min(ya, yb), max(xa, xb), max(ya, yb), orientation)
         )
     return [], [], curve
-
-
-def _edge(
-    kind: str, x0: float, top: float, x1: float, bottom: float, orientation: str | None = None
-) -> Edge:
-    return {
-        "object_type": kind,
-        "x0": x0,
-        "x1": x1,
-        "top": top,
-        "bottom": bottom,
-        "doctop": top,
-        "width": x1 - x0,
-        "height": bottom - top,
-        "orientation": orientation,
-    }
 
 
 def page_objects(page: pdfium.PdfPage, space: _Space) -> tuple[list[Edge], list[Any]]:

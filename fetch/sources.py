@@ -26,11 +26,10 @@ decoded, so Chinese can be written as such) and in the link's text.
 
 from __future__ import annotations
 
-import tomllib
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from budgetpdf.schemas.knowledge import _compiles
+from budgetpdf.schemas.knowledge import compiles, read_toml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 # Without patterns of its own a source takes links to `.pdf` and links that look like
@@ -86,7 +85,7 @@ class Source(_Strict):
     @field_validator("documents", "follow")
     @classmethod
     def _patterns(cls, v: list[str]) -> list[str]:
-        return [_compiles(p) for p in v]
+        return [compiles(p) for p in v]
 
 
 class SourcesFile(_Strict):
@@ -106,20 +105,7 @@ class SourcesFile(_Strict):
 def load_sources(path: Path) -> SourcesFile:
     """The sources file at path, validated. Raises SourcesError with one line, e.g.
     `sources.toml: source.0.follow.1: Value error, bad pattern '(': missing )`."""
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-        return SourcesFile.model_validate(data)
-    except OSError as exc:
-        raise SourcesError(f"{path}: cannot be read ({exc.strerror})") from exc
-    except UnicodeDecodeError as exc:
-        raise SourcesError(f"{path}: not UTF-8 text ({exc.reason})") from exc
-    except tomllib.TOMLDecodeError as exc:
-        raise SourcesError(f"{path}: not valid TOML ({exc})") from exc
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"]) or "(top)"
-        more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
-        raise SourcesError(f"{path}: {where}: {first['msg']}{more}") from exc
+    return read_toml(path, SourcesFile, str(path), SourcesError)
 
 
 def sources_from_urls(urls: list[str]) -> SourcesFile:

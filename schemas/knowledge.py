@@ -30,7 +30,8 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-def _compiles(pattern: str) -> str:
+def compiles(pattern: str) -> str:
+    """The pattern itself when `regex` compiles it; else ValueError naming it (for validators)."""
     try:
         regex.compile(pattern)
     except regex.error as exc:
@@ -68,12 +69,12 @@ class _ContextModel(_Strict):
     @field_validator("label_patterns", "publisher_patterns", "not_title")
     @classmethod
     def _patterns(cls, v: list[str]) -> list[str]:
-        return [_compiles(p) for p in v]
+        return [compiles(p) for p in v]
 
     @field_validator("unit_pattern", "title_unit_pattern")
     @classmethod
     def _pattern(cls, v: str) -> str:
-        return _compiles(v)
+        return compiles(v)
 
 
 class _TablesFile(_Strict):
@@ -99,7 +100,7 @@ class _QuantitiesModel(_Strict):
     @field_validator("score", "indicator", "unit_column")
     @classmethod
     def _pattern(cls, v: str) -> str:
-        return _compiles(v)
+        return compiles(v)
 
 
 class _HeadersFile(_Strict):
@@ -127,7 +128,7 @@ class _Patterns(_Strict):
     @field_validator("patterns")
     @classmethod
     def _compile(cls, v: list[str]) -> list[str]:
-        return [_compiles(p) for p in v]
+        return [compiles(p) for p in v]
 
 
 class _Pattern(_Strict):
@@ -136,7 +137,7 @@ class _Pattern(_Strict):
     @field_validator("pattern")
     @classmethod
     def _compile(cls, v: str) -> str:
-        return _compiles(v)
+        return compiles(v)
 
 
 _MEASURES = Literal[
@@ -297,7 +298,7 @@ class _Narrative(_Rule):
     @field_validator("pattern")
     @classmethod
     def _groups(cls, v: str) -> str:
-        if not {"amount", "unit"} <= set(regex.compile(_compiles(v)).groupindex):
+        if not {"amount", "unit"} <= set(regex.compile(compiles(v)).groupindex):
             raise ValueError("a narrative pattern needs the groups `amount` and `unit`")
         return v
 
@@ -329,12 +330,12 @@ class _OrganisationModel(_Strict):
     @field_validator("headings", "decorations", "fragments")
     @classmethod
     def _patterns(cls, v: list[str]) -> list[str]:
-        return [_compiles(p) for p in v]
+        return [compiles(p) for p in v]
 
     @field_validator("scope_mark", "place")
     @classmethod
     def _pattern(cls, v: str) -> str:
-        return _compiles(v)
+        return compiles(v)
 
 
 class _PositionsModel(_Strict):
@@ -348,7 +349,7 @@ class _PositionsModel(_Strict):
     @field_validator("title")
     @classmethod
     def _title(cls, v: str) -> str:
-        groups = set(regex.compile(_compiles(v)).groupindex)
+        groups = set(regex.compile(compiles(v)).groupindex)
         if not {"pre", "year", "mid", "scope", "kind"} <= groups:
             raise ValueError("the title pattern needs the groups pre, year, mid, scope, kind")
         return v
@@ -357,14 +358,14 @@ class _PositionsModel(_Strict):
     @classmethod
     def _labels(cls, v: list[str]) -> list[str]:
         for p in v:
-            if "name" not in regex.compile(_compiles(p)).groupindex:
+            if "name" not in regex.compile(compiles(p)).groupindex:
                 raise ValueError(f"label pattern {p!r} needs the group `name`")
         return v
 
     @field_validator("cover_end", "label_tail")
     @classmethod
     def _pattern(cls, v: str) -> str:
-        return _compiles(v)
+        return compiles(v)
 
 
 class _YearModel(_Strict):
@@ -374,7 +375,7 @@ class _YearModel(_Strict):
     @field_validator("mark", "header")
     @classmethod
     def _year(cls, v: str) -> str:
-        if "year" not in regex.compile(_compiles(v)).groupindex:
+        if "year" not in regex.compile(compiles(v)).groupindex:
             raise ValueError(f"year pattern {v!r} needs the group `year`")
         return v
 
@@ -387,19 +388,27 @@ class _MetadataFile(_Strict):
 
 def _load(name: str, model: type[_Strict]) -> Any:
     """A TOML file of schemas/ validated by its model. Raises KnowledgeError (one line)."""
-    path = SCHEMAS / name
+    return read_toml(SCHEMAS / name, model, f"schemas/{name}", KnowledgeError)
+
+
+def read_toml(path: Path, model: type[BaseModel], shown: str, error: type[ValueError]) -> Any:
+    """A TOML file validated by a pydantic model. Raises `error` with one line naming the file
+    as `shown` and the first key at fault (`sources.toml: source.0.follow.1: Value error, bad
+    pattern '(' …`): unreadable, not UTF-8, not TOML, or not what the model says."""
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
         return model.model_validate(data)
     except OSError as exc:
-        raise KnowledgeError(f"schemas/{name}: cannot be read ({exc.strerror})") from exc
+        raise error(f"{shown}: cannot be read ({exc.strerror})") from exc
+    except UnicodeDecodeError as exc:
+        raise error(f"{shown}: not UTF-8 text ({exc.reason})") from exc
     except tomllib.TOMLDecodeError as exc:
-        raise KnowledgeError(f"schemas/{name}: not valid TOML ({exc})") from exc
+        raise error(f"{shown}: not valid TOML ({exc})") from exc
     except ValidationError as exc:
         first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"])
+        where = ".".join(str(p) for p in first["loc"]) or "(top)"
         more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
-        raise KnowledgeError(f"schemas/{name}: {where}: {first['msg']}{more}") from exc
+        raise error(f"{shown}: {where}: {first['msg']}{more}") from exc
 
 
 # ---------------------------------------------------------------- what the stages use
