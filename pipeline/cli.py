@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import functools
 import os
 import sys
 from collections import defaultdict
+from collections.abc import Callable
 from pathlib import Path
 
 from budgetpdf import pipeline_version
@@ -65,6 +67,23 @@ def _cmd_run(args: argparse.Namespace) -> int:
     return 1 if summary.any_failed else 0
 
 
+def _reads_output(
+    command: Callable[[Path, argparse.Namespace], int],
+) -> Callable[[argparse.Namespace], int]:
+    """A command over an existing output folder (args.out): one line and exit 2 when it is
+    none, else command(out, args)."""
+
+    @functools.wraps(command)
+    def run(args: argparse.Namespace) -> int:
+        out = Path(args.out)
+        if problem := _output_folder(out):
+            print(f"budgetpdf: {problem}", file=sys.stderr)
+            return 2
+        return command(out, args)
+
+    return run
+
+
 def _output_folder(out: Path) -> str | None:
     """Why out is not an output folder to report on, or None when it is one."""
     if not out.exists():
@@ -74,11 +93,8 @@ def _output_folder(out: Path) -> str | None:
     return None
 
 
-def _cmd_checks(args: argparse.Namespace) -> int:
-    out = Path(args.out)
-    if problem := _output_folder(out):
-        print(f"budgetpdf: {problem}", file=sys.stderr)
-        return 2
+@_reads_output
+def _cmd_checks(out: Path, args: argparse.Namespace) -> int:
     checks = [c for c in read_dataset(out, "checks").to_pylist() if c["passed"] is False]
     docs = {d["doc_id"]: d for d in read_dataset(out, "documents").to_pylist()}
     by_doc: dict[str, list[dict]] = defaultdict(list)
@@ -102,11 +118,8 @@ def _cmd_checks(args: argparse.Namespace) -> int:
     return 0
 
 
-def _cmd_status(args: argparse.Namespace) -> int:
-    out = Path(args.out)
-    if problem := _output_folder(out):
-        print(f"budgetpdf: {problem}", file=sys.stderr)
-        return 2
+@_reads_output
+def _cmd_status(out: Path, args: argparse.Namespace) -> int:
     docs = read_dataset(out, "documents").to_pylist()
     if not docs:
         print(f"{out}: no documents yet")
@@ -179,11 +192,8 @@ def _sources(paths: list[Path]) -> Sources:
     return found
 
 
-def _cmd_report(args: argparse.Namespace) -> int:
-    out = Path(args.out)
-    if problem := _output_folder(out):
-        print(f"budgetpdf: {problem}", file=sys.stderr)
-        return 2
+@_reads_output
+def _cmd_report(out: Path, args: argparse.Namespace) -> int:
     target = write_report(out, _sources([Path(p) for p in args.pdfs]))
     print(f"{target}")
     return 0
