@@ -270,8 +270,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument(
         "--timeout",
         type=_positive,
-        default=300,
-        help="seconds of wall-clock time per document before its worker is killed (default 300)",
+        default=Limits().seconds,
+        help="seconds of wall-clock time per document before its worker is killed "
+        f"(default {Limits().seconds}: a long scan read by OCR takes minutes)",
     )
     p.add_argument(
         "--memory",

@@ -326,7 +326,7 @@ def test_a_worker_over_its_limits_or_dead_costs_one_row(
 
 def test_limits_have_defaults_and_units_in_help():
     text = " ".join(_cli("run", "--help").stdout.split())
-    assert "(default 300)" in text and "seconds" in text
+    assert "(default 900: a long scan read by OCR takes minutes)" in text and "seconds" in text
     assert "resident memory (RSS)" in text and "(default 2048)" in text
 
 
