@@ -256,6 +256,9 @@ def process_document(
                 ocr[page.number] = OcrConfidence(page)
             reader.read(page)
         _fill(result, reader, ocr)
+        if not ocr_enabled() and (reader.unread_pages or reader.unmapped_glyphs):
+            # read again once OCR is on: the reading depends on --no-ocr, so its version says so
+            doc["pipeline_version"] = f"{doc['pipeline_version']} no-ocr"
         if pages is not None and doc["status"] in ("ok", "partial"):
             read = _page_list(pages)
             doc.update(

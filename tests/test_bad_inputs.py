@@ -138,3 +138,5 @@ def test_undecodable_text_layer_is_said_never_not_a_budget(monkeypatch):
     assert doc["error"].startswith("text layer cannot be decoded: 3431 of 3650 glyphs")
     assert "OCR is turned off" in doc["error"]
     assert "no budget" not in doc["error"]
+    # a run with OCR reads it again (its version is not that of a reading with OCR)
+    assert doc["pipeline_version"].endswith(" no-ocr")
