@@ -36,9 +36,8 @@ def _page_records(prefix: str, page: int) -> list[Record]:
     found = sorted(REAL.glob(f"{prefix}_*.pdf")) if REAL.exists() else []
     path = need(found[0] if found else REAL / f"{prefix}_missing.pdf")
     reader = DocumentReader()
-    for p in open_pages(Path(path)):
-        if p.number == page:
-            reader.read(p)
+    for p in open_pages(Path(path), {page}):  # the one page only: no other is read
+        reader.read(p)
     demote_fallbacks(reader.segments)
     seg = next(s for s in reader.segments if s.fragments)
     return build_frame(seg.spec, [f.grid for f in seg.fragments]).records

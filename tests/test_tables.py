@@ -28,11 +28,8 @@ def _pdf(prefix: str) -> Path:
 def _segments(prefix: str, first: int, last: int) -> tuple[TableSegment, ...]:
     """The tables printed on pages first..last of a corpus PDF, fallbacks resolved."""
     reader = DocumentReader()
-    for page in open_pages(_pdf(prefix)):
-        if page.number > last:
-            break
-        if page.number >= first:
-            reader.read(page)
+    for page in open_pages(_pdf(prefix), range(first, last + 1)):
+        reader.read(page)
     demote_fallbacks(reader.segments)
     return tuple(s for s in reader.segments if s.fragments)
 
