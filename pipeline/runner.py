@@ -293,6 +293,7 @@ def _worker_main(conn: Connection, limits: Limits, log_path: str | None) -> None
     Ctrl-C is the parent's to handle; library chatter (pdfminer warnings, pdfium's C-level
     messages, Python warnings) goes to the output's library.log, not the terminal."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})  # blocked by the start
     for fd in _held_locks:
         os.close(fd)
     if log_path is not None:
@@ -385,7 +386,14 @@ def supervise(
     def start() -> _Worker:
         parent_end, child_end = ctx.Pipe()
         process = ctx.Process(target=_worker_main, args=(child_end, limits, log), daemon=True)
-        process.start()
+        # Ctrl-C between the fork and the worker's own SIG_IGN would stop the new worker with
+        # a traceback on the terminal: SIGINT stays blocked across the start, and the worker
+        # unblocks it once it ignores it (the parent gets any pending one right after)
+        masked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+        try:
+            process.start()
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, masked)
         child_end.close()
         return _Worker(process, parent_end)
 
