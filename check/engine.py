@@ -21,10 +21,10 @@ from typing import TypedDict
 
 import regex
 from budgetpdf.contract.rows import CheckRow, FactRow
+from budgetpdf.contract.text import squash
 from budgetpdf.extract.layout import TextLine
 from budgetpdf.normalize.concepts import children
 from budgetpdf.normalize.numbers import parse_amount, to_yuan
-from budgetpdf.normalize.text import squash
 from budgetpdf.schemas.knowledge import CONCEPT_DIMENSIONS, check_rules
 
 TOTAL_NAMES = ("合计", "总计")

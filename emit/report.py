@@ -25,8 +25,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import regex
+from budgetpdf.contract.files import plain_decimal, write_text
 from budgetpdf.emit.draw import COLOURS, PageCanvas
-from budgetpdf.emit.writer import CURRENT, plain_decimal, read_dataset, write_text
+from budgetpdf.emit.writer import CURRENT, read_dataset
 from budgetpdf.schemas.knowledge import CONCEPT_DIMENSIONS, OTHER, check_rules
 from pypdfium2 import PdfiumError
 

@@ -26,10 +26,8 @@ moment leaves each document either complete or absent (and redone by the next ru
 
 from __future__ import annotations
 
-import csv
 import os
 import shutil
-import tempfile
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
@@ -38,6 +36,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
+from budgetpdf.contract.files import write_csv, write_parquet, write_text
 from budgetpdf.contract.rows import SCHEMAS, FileRow
 from budgetpdf.emit.datapackage import datapackage_json
 
@@ -45,73 +44,6 @@ Row = Mapping[str, object]
 DATASET = "dataset"
 UNKNOWN_YEAR = 0
 _CENTS = Decimal("0.01")
-
-
-def _atomic_path(target: Path) -> Path:
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    os.close(fd)
-    return Path(tmp)
-
-
-def _replace(tmp: Path, target: Path) -> None:
-    with tmp.open("rb") as fh:
-        os.fsync(fh.fileno())
-    tmp.chmod(0o644)
-    os.replace(tmp, target)
-
-
-def sweep(out: Path) -> int:
-    """Remove the temporary files a killed run left behind; they were never renamed into
-    place, so no reader has seen them."""
-    stale = list(out.glob("**/.*.tmp")) if out.exists() else []
-    for path in stale:
-        path.unlink(missing_ok=True)
-    return len(stale)
-
-
-def write_text(text: str, target: Path) -> None:
-    """text (UTF-8) at target, atomically (written beside it, then renamed over)."""
-    tmp = _atomic_path(target)
-    tmp.write_text(text, encoding="utf-8")
-    _replace(tmp, target)
-
-
-def write_parquet(table: pa.Table, target: Path) -> None:
-    """table as zstd Parquet at target, atomically (written beside it, then renamed over)."""
-    tmp = _atomic_path(target)
-    pq.write_table(table, tmp, compression="zstd")
-    _replace(tmp, target)
-
-
-def plain_decimal(value: Decimal) -> str:
-    """Parquet stores a fixed scale; the CSV shows at least cents and no padding beyond
-    the digits that carry a value (2030.8900000000 → 2030.89, 95.7000000000 → 95.70)."""
-    trimmed = value.normalize()
-    if trimmed.as_tuple().exponent > -2:
-        trimmed = trimmed.quantize(_CENTS)
-    return format(trimmed, "f")
-
-
-def _csv_value(value: object) -> object:
-    if value is None:
-        return ""
-    if isinstance(value, Decimal):
-        return plain_decimal(value)
-    return value
-
-
-def write_csv(table: pa.Table, target: Path) -> None:
-    """table as CSV at target, atomically: UTF-8 with a BOM, so that Excel opens the Chinese
-    text correctly; nulls are empty, decimals plain_decimal."""
-    tmp = _atomic_path(target)
-    with tmp.open("w", encoding="utf-8-sig", newline="") as fh:
-        writer = csv.writer(fh)
-        writer.writerow(table.column_names)
-        for batch in table.to_batches():
-            for row in batch.to_pylist():
-                writer.writerow([_csv_value(v) for v in row.values()])
-    _replace(tmp, target)
 
 
 # ---------------------------------------------------------------- per-document parts

@@ -3,5 +3,5 @@
 `sources` reads the declarative sources file, `sniff` tells what bytes are, `http` is the
 polite client (per-host rate limit, timeouts, bounded retries), `manifest` keeps the record of
 every download (and the provenance the documents table joins by SHA-256), `crawl` walks the
-sources, and `nightly` is fetch → run → report with exit codes a scheduler can act on.
+sources. `pipeline/nightly.py` runs fetch → run → report.
 """

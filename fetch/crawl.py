@@ -24,6 +24,7 @@ from pathlib import Path
 from urllib.parse import unquote, urldefrag, urljoin, urlsplit
 
 import regex
+from budgetpdf.contract.files import OutputError, exclusive
 from budgetpdf.fetch.http import Client, Reply
 from budgetpdf.fetch.manifest import (
     ManifestError,
@@ -34,7 +35,6 @@ from budgetpdf.fetch.manifest import (
 )
 from budgetpdf.fetch.sniff import archive_pdfs, decode_html, sniff
 from budgetpdf.fetch.sources import Source, SourcesFile
-from budgetpdf.pipeline.runner import OutputError, exclusive
 from selectolax.lexbor import LexborHTMLParser
 
 PART = ".part"  # a PDF being written; renamed (linked) to <sha256>.pdf when whole

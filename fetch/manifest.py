@@ -17,8 +17,8 @@ from typing import Annotated, TypedDict
 
 import pyarrow as pa
 import pyarrow.parquet as pq
+from budgetpdf.contract.files import write_csv, write_parquet
 from budgetpdf.contract.rows import OptInt32, OptStr, Str, arrow_schema
-from budgetpdf.emit.writer import write_csv, write_parquet
 
 MANIFEST = "manifest"
 OUTCOMES = ("saved", "known", "archive", "not_pdf", "failed")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import regex
-from budgetpdf.normalize.text import item_name, squash
+from budgetpdf.contract.text import item_name, squash
 from budgetpdf.schemas.knowledge import functional_class_by_name
 
 _LEVELS = {3: "类", 5: "款", 7: "项"}

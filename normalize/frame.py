@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 import regex
+from budgetpdf.contract.text import item_name, join_wrapped, squash
 from budgetpdf.extract.grid import Cell, Grid
 from budgetpdf.extract.layout import BBox
 from budgetpdf.normalize.codes import (
@@ -44,7 +45,6 @@ from budgetpdf.normalize.quantities import (
     is_unit_column,
     row_unit,
 )
-from budgetpdf.normalize.text import item_name, join_wrapped, squash
 from budgetpdf.schemas.knowledge import TableSpec, context, header_vocabulary
 
 _FILLER = regex.compile(r"^[*＊]+$")  # `** ** 1 2 3`: stars mark a 栏次 row's label columns

@@ -21,8 +21,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import regex
+from budgetpdf.contract.text import squash
 from budgetpdf.extract.layout import TextLine
-from budgetpdf.normalize.text import squash
 from budgetpdf.schemas.knowledge import MetadataRules, context, metadata_rules
 
 # `(20\d{2})年 … 部门预算` anywhere in a line: the year of a document's own heading

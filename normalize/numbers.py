@@ -3,7 +3,7 @@
 from decimal import Decimal, InvalidOperation
 
 import regex
-from budgetpdf.normalize.text import squash
+from budgetpdf.contract.text import squash
 
 # At most 8 decimals: longer fractions are ratios or identifiers, not amounts. Separators
 # come in threes from the right; some publishers print only the last one (125360,898).

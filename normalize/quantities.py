@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 import regex
-from budgetpdf.normalize.text import squash
+from budgetpdf.contract.text import squash
 from budgetpdf.schemas.knowledge import quantities
 
 PERCENT = "%"

@@ -7,10 +7,10 @@ from dataclasses import dataclass, field
 from functools import cache
 
 import regex
+from budgetpdf.contract.text import squash, strip_ordinal
 from budgetpdf.extract.grid import Grid
 from budgetpdf.extract.layout import TextLine
 from budgetpdf.extract.page import PageLayout
-from budgetpdf.normalize.text import squash, strip_ordinal
 from budgetpdf.schemas.knowledge import OTHER, TableSpec, context, table_specs
 
 MAX_TITLE_CHARS = 60

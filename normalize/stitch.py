@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import regex
+from budgetpdf.contract.text import squash
 from budgetpdf.extract.grid import Grid
 from budgetpdf.extract.layout import TextLine, Word
 from budgetpdf.extract.ocr import OcrLayout
@@ -25,7 +26,6 @@ from budgetpdf.normalize.segment import (
     segment_page,
     title_like_above,
 )
-from budgetpdf.normalize.text import squash
 from budgetpdf.schemas.knowledge import OTHER, table_specs
 
 PAGE_NUMBER = regex.compile(r"^[-—–]?\d{1,4}[-—–]?$|^第\d+页")

@@ -11,9 +11,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 from budgetpdf import pipeline_version
+from budgetpdf.contract.files import OutputError, plain_decimal
 from budgetpdf.emit.report import Sources, write_report
-from budgetpdf.emit.writer import plain_decimal, read_dataset
-from budgetpdf.pipeline.runner import Limits, OutputError, collect_inputs, output_problem, run
+from budgetpdf.emit.writer import read_dataset
+from budgetpdf.pipeline.runner import Limits, collect_inputs, output_problem, run
 from budgetpdf.schemas.knowledge import KnowledgeError, load_knowledge
 
 DEFAULT_IN = Path("data/raw")
@@ -161,7 +162,7 @@ def _cmd_fetch(args: argparse.Namespace) -> int:
 
 
 def _cmd_nightly(args: argparse.Namespace) -> int:
-    from budgetpdf.fetch.nightly import nightly
+    from budgetpdf.pipeline.nightly import nightly
 
     code, entry = nightly(Path(args.sources), Path(args.raw), Path(args.out), jobs=args.jobs)
     if "error" in entry:

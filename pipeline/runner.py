@@ -12,7 +12,6 @@ from __future__ import annotations
 import contextlib
 import errno
 import faulthandler
-import fcntl
 import hashlib
 import json
 import logging
@@ -32,14 +31,13 @@ from pathlib import Path
 from types import FrameType
 
 from budgetpdf import pipeline_version
+from budgetpdf.contract.files import OutputError, exclusive, held_locks, sweep, write_text
 from budgetpdf.contract.rows import DocumentResult, FileRow
 from budgetpdf.emit.writer import (
     committed_documents,
     compact,
     record_files,
-    sweep,
     write_document,
-    write_text,
 )
 from budgetpdf.pipeline.document import document_row, process_document
 
@@ -68,10 +66,6 @@ class Limits:
     seconds: int = 900
     memory_mb: int = 2048
     pages: frozenset[int] | None = None
-
-
-class OutputError(Exception):
-    """The output folder cannot be used (a file, read-only, full disk); one line says why."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -294,7 +288,7 @@ def _worker_main(conn: Connection, limits: Limits, log_path: str | None) -> None
     messages, Python warnings) goes to the output's library.log, not the terminal."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})  # blocked by the start
-    for fd in _held_locks:
+    for fd in held_locks():
         os.close(fd)
     if log_path is not None:
         fd = os.open(log_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
@@ -513,30 +507,6 @@ def output_problem(out: Path, exc: OSError) -> str:
     if exc.errno == errno.EROFS:
         return f"--out {out} is on a read-only file system"
     return f"cannot write to {out}: {exc.strerror or exc}"
-
-
-LOCK = ".lock"
-_held_locks: list[int] = []  # closed in forked workers: a lock lives as long as its run
-
-
-@contextlib.contextmanager
-def exclusive(out: Path) -> Iterator[None]:
-    """Hold out's run lock (flock on OUT/.lock, released by the system if the run dies).
-    Raises OutputError at once when another run holds it: two runs never write one output."""
-    fd = os.open(out / LOCK, os.O_RDWR | os.O_CREAT, 0o644)
-    try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise OutputError(
-                f"another run is writing to {out}; wait for it to end or use another --out"
-            ) from None
-        _held_locks.append(fd)
-        yield
-    finally:
-        if fd in _held_locks:
-            _held_locks.remove(fd)
-        os.close(fd)
 
 
 def run(

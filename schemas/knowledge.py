@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import regex
-from budgetpdf.normalize.text import squash
+from budgetpdf.contract.text import squash
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 SCHEMAS = Path(__file__).resolve().parent

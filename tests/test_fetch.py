@@ -20,11 +20,11 @@ import pytest
 from budgetpdf.fetch.crawl import fetch, page_links
 from budgetpdf.fetch.http import HostPacer
 from budgetpdf.fetch.manifest import read_manifest
-from budgetpdf.fetch.nightly import nightly
 from budgetpdf.fetch.sniff import archive_pdfs, sniff
 from budgetpdf.fetch.sources import SourcesError, load_sources
 from budgetpdf.pipeline.cli import main
 from budgetpdf.pipeline.document import process_document
+from budgetpdf.pipeline.nightly import nightly
 from conftest import REAL, ROOT, SAMPLE
 from loopback import Route, Site
 

@@ -3,9 +3,9 @@
 from decimal import Decimal
 
 import pytest
+from budgetpdf.contract.text import item_name
 from budgetpdf.normalize.codes import SplitCodeJoiner, classify, split_leading_code
 from budgetpdf.normalize.numbers import parse_amount, to_yuan
-from budgetpdf.normalize.text import item_name
 
 
 @pytest.mark.parametrize(

@@ -429,7 +429,7 @@ def test_library_warnings_go_to_the_log(tmp_path):
 
 
 def test_a_second_run_on_the_same_output_is_refused(tmp_path):
-    from budgetpdf.pipeline.runner import exclusive
+    from budgetpdf.contract.files import exclusive
 
     out = tmp_path / "out"
     out.mkdir()

@@ -18,12 +18,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from budgetpdf import pipeline_version
-from budgetpdf.emit.writer import write_text
+from budgetpdf.contract.files import OutputError, write_text
 from budgetpdf.fetch.crawl import FetchError, FetchReport, fetch
 from budgetpdf.fetch.sources import SourcesError, load_sources
 from budgetpdf.pipeline.runner import (
     Limits,
-    OutputError,
     RunSummary,
     _append_log,
     prepare_output,
