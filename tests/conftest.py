@@ -2,15 +2,20 @@
 BUDGETPDF_SHARED points; point it at a missing folder to see what a bare clone runs). The
 repository's own sample, data/raw/sample_final_account.pdf, needs nothing outside it.
 
-Every document the tests read end to end is processed once per test run: the session
-fixtures below hold its result, and `sample_run` one output folder of a run over several
-distinct copies of the sample, which the tests that only read outputs share.
+Every document the tests read end to end is processed once per test run, whichever pytest-xdist
+worker asks first (`read_once`: the others wait for it and load its result from disk); the
+session fixtures below hold its result, and `sample_run` one output folder of a run over
+several distinct copies of the sample, which the tests that only read outputs share.
 """
 
 from __future__ import annotations
 
+import fcntl
+import hashlib
 import os
+import pickle
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -44,56 +49,74 @@ def sample_copies(folder: Path, n: int) -> list[Path]:
 
 
 @pytest.fixture(scope="session")
-def sample():
+def read_once(tmp_path_factory, worker_id: str) -> Callable:
+    """read_once(path): process_document(path) through the default backend, computed once per
+    test run for all xdist workers. The first worker to ask reads the PDF under a lock and
+    pickles the result into the run's shared temporary folder; the others load it."""
+    from budgetpdf.pipeline.document import process_document
+
+    base = tmp_path_factory.getbasetemp()
+    shared = (base.parent if worker_id != "master" else base) / "read_once"
+    shared.mkdir(exist_ok=True)
+    memo: dict[Path, object] = {}
+
+    def read(path: Path):
+        if path in memo:
+            return memo[path]
+        key = hashlib.sha256(path.name.encode() + b"\0" + path.read_bytes()).hexdigest()[:24]
+        with (shared / f"{key}.lock").open("w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+            done = shared / f"{key}.pickle"
+            if done.exists():
+                memo[path] = pickle.loads(done.read_bytes())
+            else:
+                saved = os.environ.pop("BUDGETPDF_BACKEND", None)
+                try:
+                    memo[path] = process_document(path)
+                finally:
+                    if saved is not None:
+                        os.environ["BUDGETPDF_BACKEND"] = saved
+                done.with_suffix(".tmp").write_bytes(pickle.dumps(memo[path]))
+                done.with_suffix(".tmp").replace(done)
+        return memo[path]
+
+    return read
+
+
+@pytest.fixture(scope="session")
+def sample(read_once):
     """The bundled sample's DocumentResult."""
-    from budgetpdf.pipeline.document import process_document
-
-    return process_document(SAMPLE)
+    return read_once(SAMPLE)
 
 
 @pytest.fixture(scope="session")
-def seed_lattice():
-    from budgetpdf.pipeline.document import process_document
-
-    return process_document(need(SEED / "seed_lattice.pdf"))
+def seed_lattice(read_once):
+    return read_once(need(SEED / "seed_lattice.pdf"))
 
 
 @pytest.fixture(scope="session")
-def seed_stream():
-    from budgetpdf.pipeline.document import process_document
-
-    return process_document(need(SEED / "seed_stream.pdf"))
+def seed_stream(read_once):
+    return read_once(need(SEED / "seed_stream.pdf"))
 
 
 @pytest.fixture(scope="session")
-def corpus(tmp_path_factory):
+def corpus(tmp_path_factory, read_once):
     """corpus(name) or corpus(name, first, last): the DocumentResult of a PDF of
     ../shared/corpus/real (through the default backend), or of its pages first..last (1-based)
     copied into a PDF of their own — for a test about a few pages of a long document. Each
-    is processed once per test run."""
-    from budgetpdf.pipeline.document import process_document
-
-    cache: dict[tuple, object] = {}
+    is processed once per test run (`read_once`)."""
     folder = tmp_path_factory.mktemp("pages")
 
     def get(name: str, first: int | None = None, last: int | None = None):
-        key = (name, first, last)
-        if key not in cache:
-            path = need(REAL / name)
-            if first is not None:
-                path = _pages(path, first, last or first, folder)
-            saved = os.environ.pop("BUDGETPDF_BACKEND", None)
-            try:
-                cache[key] = process_document(path)
-            finally:
-                if saved is not None:
-                    os.environ["BUDGETPDF_BACKEND"] = saved
-        return cache[key]
+        path = need(REAL / name)
+        if first is not None:
+            path = page_range(path, first, last or first, folder)
+        return read_once(path)
 
     return get
 
 
-def _pages(path: Path, first: int, last: int, folder: Path) -> Path:
+def page_range(path: Path, first: int, last: int, folder: Path) -> Path:
     """Pages first..last of a PDF, as printed (MediaBox, fonts and rules copied as they are)."""
     from pypdf import PdfReader, PdfWriter
 

@@ -11,7 +11,7 @@ from budgetpdf.check.engine import run_checks
 from budgetpdf.contract.rows import FactRow
 from budgetpdf.extract.layout import TextLine
 
-from tests.conftest import REAL, SHARED, need
+from tests.conftest import SHARED, need
 
 CONCEPTS = ("measure", "flow", "fund", "spending", "expense_item")
 
@@ -332,11 +332,8 @@ def test_case_right_aligned_headers_row_sum_is_no_false_failure(case_1ee2eab2):
     assert (ok["actual"], ok["passed"], ok["unit"]) == (Decimal("800.00"), True, "万元")
 
 
-def test_jiangsu_procuratorate_three_public_is_not_a_false_failure():
-    from budgetpdf.pipeline.document import process_document
-
-    pdf = need(REAL / "6615bc43_pdf_files_jszwfw_江苏省人民检察院_2018年省检察院部门预算公开.pdf")
-    result = process_document(pdf)
+def test_jiangsu_procuratorate_three_public_is_not_a_false_failure(corpus):
+    result = corpus("6615bc43_pdf_files_jszwfw_江苏省人民检察院_2018年省检察院部门预算公开.pdf")
     rows = {c["check_id"]: c for c in result.checks if c["table_id"] == "budget_three_public"}
     # printed 合计 1384.74 = 100 + 267.8 + 116.5 + 200.44 + 700; before: failed, 967.8
     for check_id in ("budget_three_public_sum", "budget_three_public_subtotal"):

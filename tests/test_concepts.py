@@ -6,7 +6,6 @@ from decimal import Decimal
 
 import pytest
 from budgetpdf.normalize.concepts import Concepts, concept_column_id, name_column, read_concepts
-from budgetpdf.pipeline.document import process_document
 from budgetpdf.schemas.knowledge import table_specs
 from conftest import REAL, SHARED, need
 
@@ -121,15 +120,8 @@ RATES = "17e5b6e9_negatives_and_rates.pdf"
 
 
 @pytest.fixture(scope="module")
-def results():
-    cache = {}
-
-    def get(path):
-        if path not in cache:
-            cache[path] = process_document(need(path))
-        return cache[path]
-
-    return get
+def results(read_once):
+    return lambda path: read_once(need(path))
 
 
 def _facts(result, table_id, item, column):

@@ -18,14 +18,17 @@ from budgetpdf.normalize.metadata import (
 from conftest import REAL, need
 
 
-def _document(prefix: str) -> dict:
-    from budgetpdf.pipeline.document import process_document
+@pytest.fixture(scope="module")
+def document(read_once):
+    """document(prefix): the documents row of the corpus file whose name starts with prefix."""
 
-    path = need(REAL)
-    matches = sorted(path.glob(f"{prefix}_*.pdf"))
-    if not matches:
-        pytest.skip(f"corpus file {prefix}_… not present")
-    return process_document(matches[0]).document
+    def get(prefix: str) -> dict:
+        matches = sorted(need(REAL).glob(f"{prefix}_*.pdf"))
+        if not matches:
+            pytest.skip(f"corpus file {prefix}_… not present")
+        return read_once(matches[0]).document
+
+    return get
 
 
 @pytest.mark.parametrize(
@@ -84,27 +87,27 @@ def test_a_document_naming_no_publisher_says_so():
         ("977a55b8", "北京市人民政府办公厅", 2026),
     ],
 )
-def test_publisher_from_the_title_or_cover(prefix: str, publisher: str, year: int):
-    doc = _document(prefix)
+def test_publisher_from_the_title_or_cover(prefix: str, publisher: str, year: int, document):
+    doc = document(prefix)
     assert (doc["publisher"], doc["fiscal_year"]) == (publisher, year)
     notes = (doc["notes"] or "").split("; ")
     assert NOTE_NO_PUBLISHER not in notes and NOTE_YEAR_TITLE not in notes
 
 
 @pytest.mark.corpus
-def test_publisher_and_year_from_the_tables_only():
+def test_publisher_and_year_from_the_tables_only(document):
     """A tables-only file (预算01–13表, no cover): the publisher from the `部门名称` cell of
     预算13表, the year from the `2026(年度)` mark under its title, with a note."""
-    doc = _document("002db9dd")
+    doc = document("002db9dd")
     assert doc["publisher"] == "中共北京市委军民融合发展委员会办公室"
     assert doc["fiscal_year"] == 2026
     assert NOTE_YEAR_TITLE in doc["notes"].split("; ")
 
 
 @pytest.mark.corpus
-def test_year_from_a_table_title():
+def test_year_from_a_table_title(document):
     """Tables printed under `部门:…` lines with no year but the title `2019年政府采购预算表`."""
-    doc = _document("2baf474e")
+    doc = document("2baf474e")
     assert (doc["publisher"], doc["fiscal_year"]) == ("江苏省人大常委会办公厅", 2019)
     assert NOTE_YEAR_TITLE in doc["notes"].split("; ")
 

@@ -422,8 +422,11 @@ def test_library_warnings_go_to_the_log(tmp_path):
     broken = tmp_path / "broken.pdf"
     broken.write_bytes(seed[: len(seed) // 2] + seed[len(seed) // 2 + 5000 :])
     out = tmp_path / "out"
-    # pdfminer (the fallback backend) warns about this file's broken content streams
-    proc = _cli("run", str(broken), "--out", str(out), BUDGETPDF_BACKEND="pdfplumber")
+    # pdfminer (the fallback backend) warns about this file's broken content streams on
+    # page 28 (where the cut lands); reading that page alone keeps the test short
+    proc = _cli(
+        "run", str(broken), "--out", str(out), "--pages", "28", BUDGETPDF_BACKEND="pdfplumber"
+    )
     assert proc.stderr == ""
     assert "Execute called on non-indirect object" in (out / "library.log").read_text()
 
