@@ -12,7 +12,7 @@ header inside the grid (the indicator block): each block is read by its own head
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
 import regex
@@ -382,6 +382,34 @@ def column_meaning(
     return ColumnMeaning(name, id_, concepts, unit, indicator, tuple(path))
 
 
+def _one_column_per_name(
+    names: dict[int, ColumnMeaning],
+    cols: Sequence[int],
+    spec: TableSpec,
+    year: int | None,
+    doc_kind: str | None,
+) -> None:
+    """Columns of one side that still read the same after the year-flow pass: where exactly one
+    of them is printed as its name, that one keeps it and the others keep their printed path
+    with no concept, so a sum or a query by name never meets two figures in one cell. Source:
+    西安's 收入总表 prints 上年结转 | 上年实户资金余额; the vocabulary reads the second as 上年结转
+    where it stands alone (schemas/concepts.toml)."""
+    same: dict[ColumnMeaning, list[int]] = {}
+    for c in cols:
+        same.setdefault(names[c], []).append(c)
+    for meaning, group in same.items():
+        leaf = meaning.name.rsplit("/", 1)[-1]
+        printed = [c for c in group if names[c].path and squash(names[c].path[-1]) == leaf]
+        if len(group) < 2 or len(printed) != 1:
+            continue
+        for c in group:
+            if c == printed[0]:
+                continue
+            kept = Concepts(meaning.concepts.measure, unmapped=True)
+            name, kept = name_column(kept, names[c].path, spec, doc_kind, year)
+            names[c] = replace(meaning, name=name, id=concept_column_id(kept, name), concepts=kept)
+
+
 def layout_of(
     grid: Grid, spec: TableSpec, year: int | None = None, doc_kind: str | None = None
 ) -> Layout:
@@ -413,6 +441,9 @@ def layout_of(
                 # two columns read the same: a printed year flow tells one from the other
                 siblings = [path(d) for d in others]
                 names[c] = column_meaning(path(c), siblings, spec, single, year, doc_kind, True)
+    for section in {g.section for g in groups} if spec.two_sided else {None}:
+        cols = [c for g in groups if section in (None, g.section) for c in g.amount_cols]
+        _one_column_per_name(names, cols, spec, year, doc_kind)
     headers = {col.index: col.header for col in columns}
     return Layout(grid.n_cols, groups, names, header_rows, headers)
 

@@ -233,3 +233,18 @@ def test_a_rate_column_is_in_percent_without_yuan(results):
     )
     f = _one(r, "budget_gpb_expenditure", "201", "增减额/合计")
     assert (f["unit"], f["amount_yuan"]) == ("万元", Decimal("-500000.00"))
+
+
+@pytest.mark.corpus
+def test_two_columns_of_one_concept_keep_one_name(corpus):
+    # 收入总表 printing 上年结转 | 上年实户资金余额 side by side: the vocabulary reads the second
+    # as a 上年结转 where it stands alone; here it keeps its printed path and no concept, so
+    # each row has one 上年结转 (before: two, and every classification sum not evaluable)
+    r = corpus("65b3ede0_预算数据_020_西安_生态环境局_2026年部门预算.pdf", 28)
+    income = [f for f in r.facts if f["table_id"] == "budget_income" and f["item_name"] == "合计"]
+    named = {f["column_name"]: (f["column_id"], f["value"], f["unit"]) for f in income}
+    assert len(named) == len(income) == 12
+    assert named["上年结转"] == ("carried_over", Decimal("0.00"), "元")
+    cid, value, _ = named["部门预算/上年实户资金余额"]
+    assert cid.startswith("x_") and value == Decimal("0.00")
+    assert named["其他收入"][1:] == (Decimal("2000000.00"), "元")
