@@ -60,6 +60,7 @@ class ManifestError(Exception):
 
 
 def manifest_path(raw: Path) -> Path:
+    """RAW/manifest.parquet: the fetch record of a raw folder (its CSV twin sits beside it)."""
     return raw / f"{MANIFEST}.parquet"
 
 
