@@ -44,6 +44,14 @@ def sample_copies(folder: Path, n: int) -> list[Path]:
 
 
 @pytest.fixture(scope="session")
+def knowledge():
+    """The shipped knowledge (schemas/), loaded and validated once per test run."""
+    from budgetpdf.schemas.knowledge import load_knowledge
+
+    return load_knowledge()
+
+
+@pytest.fixture(scope="session")
 def sample():
     """The bundled sample's DocumentResult."""
     from budgetpdf.pipeline.document import process_document
@@ -113,13 +121,13 @@ def sample_inputs(tmp_path_factory) -> list[Path]:
 
 
 @pytest.fixture(scope="session")
-def sample_run(sample_inputs, tmp_path_factory) -> Path:
+def sample_run(sample_inputs, knowledge, tmp_path_factory) -> Path:
     """The output folder of one serial run over `sample_inputs`. Read it; a test that writes
     to an output folder copies it first (`fresh_copy`)."""
     from budgetpdf.pipeline.runner import run
 
     out = tmp_path_factory.mktemp("sample_run")
-    run(sample_inputs, out)
+    run(sample_inputs, out, knowledge)
     return out
 
 

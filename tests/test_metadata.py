@@ -18,14 +18,14 @@ from budgetpdf.normalize.metadata import (
 from conftest import REAL, need
 
 
-def _document(prefix: str) -> dict:
+def _document(knowledge, prefix: str) -> dict:
     from budgetpdf.pipeline.document import process_document
 
     path = need(REAL)
     matches = sorted(path.glob(f"{prefix}_*.pdf"))
     if not matches:
         pytest.skip(f"corpus file {prefix}_… not present")
-    return process_document(matches[0]).document
+    return process_document(matches[0], knowledge).document
 
 
 @pytest.mark.parametrize(
@@ -44,12 +44,12 @@ def _document(prefix: str) -> dict:
         ("本部门", None, "fragment"),
     ],
 )
-def test_what_an_organisation_name_looks_like(printed: str, name: str | None, kind: str):
-    assert organisation_name(printed) == name
-    assert candidate_kind(printed) == kind
+def test_what_an_organisation_name_looks_like(printed: str, name: str | None, kind: str, knowledge):
+    assert organisation_name(printed, knowledge.metadata) == name
+    assert candidate_kind(printed, knowledge.metadata) == kind
 
 
-def test_a_cover_title_wrapped_over_four_lines():
+def test_a_cover_title_wrapped_over_four_lines(knowledge):
     # a long name wraps too: `2026 年度` / `福州经济技术开发区生态` / `环境局` / `单位预算`
     # (a 福州 cover, one of the held-out jurisdictions, looked at after its blind measurement)
     from grids import line
@@ -58,12 +58,12 @@ def test_a_cover_title_wrapped_over_four_lines():
         line(t, 100.0 + 30 * i)
         for i, t in enumerate(["2026 年度", "福州经济技术开发区生态", "环境局", "单位预算", "目录"])
     ]
-    meta = read_metadata(cover, Counter(), [])
+    meta = read_metadata(cover, knowledge, Counter(), [])
     assert (meta.publisher, meta.fiscal_year) == ("福州经济技术开发区生态环境局", 2026)
 
 
-def test_a_document_naming_no_publisher_says_so():
-    meta = read_metadata([], Counter(), [])
+def test_a_document_naming_no_publisher_says_so(knowledge):
+    meta = read_metadata([], knowledge, Counter(), [])
     assert meta.publisher is None and meta.fiscal_year is None
     assert meta.notes == (NOTE_NO_PUBLISHER,)
 
@@ -84,32 +84,32 @@ def test_a_document_naming_no_publisher_says_so():
         ("977a55b8", "北京市人民政府办公厅", 2026),
     ],
 )
-def test_publisher_from_the_title_or_cover(prefix: str, publisher: str, year: int):
-    doc = _document(prefix)
+def test_publisher_from_the_title_or_cover(prefix: str, publisher: str, year: int, knowledge):
+    doc = _document(knowledge, prefix)
     assert (doc["publisher"], doc["fiscal_year"]) == (publisher, year)
     notes = (doc["notes"] or "").split("; ")
     assert NOTE_NO_PUBLISHER not in notes and NOTE_YEAR_TITLE not in notes
 
 
 @pytest.mark.corpus
-def test_publisher_and_year_from_the_tables_only():
+def test_publisher_and_year_from_the_tables_only(knowledge):
     """A tables-only file (预算01–13表, no cover): the publisher from the `部门名称` cell of
     预算13表, the year from the `2026(年度)` mark under its title, with a note."""
-    doc = _document("002db9dd")
+    doc = _document(knowledge, "002db9dd")
     assert doc["publisher"] == "中共北京市委军民融合发展委员会办公室"
     assert doc["fiscal_year"] == 2026
     assert NOTE_YEAR_TITLE in doc["notes"].split("; ")
 
 
 @pytest.mark.corpus
-def test_year_from_a_table_title():
+def test_year_from_a_table_title(knowledge):
     """Tables printed under `部门:…` lines with no year but the title `2019年政府采购预算表`."""
-    doc = _document("2baf474e")
+    doc = _document(knowledge, "2baf474e")
     assert (doc["publisher"], doc["fiscal_year"]) == ("江苏省人大常委会办公厅", 2019)
     assert NOTE_YEAR_TITLE in doc["notes"].split("; ")
 
 
-def test_metadata_rules_are_validated():
+def test_metadata_rules_are_validated(knowledge):
     """A typo in schemas/metadata.toml stops a run instead of silently dropping a rule."""
     import tomllib
 

@@ -65,10 +65,10 @@ def test_layout_matches_pdfplumber_on_seed():
 
 @pytest.mark.corpus
 @pytest.mark.parametrize("name", SAME_FACTS)
-def test_same_facts_as_pdfplumber(name, corpus, monkeypatch):
+def test_same_facts_as_pdfplumber(name, corpus, monkeypatch, knowledge):
     ours = _keys(corpus(name))  # the default backend, pdfium; shared with the other tests
     monkeypatch.setenv("BUDGETPDF_BACKEND", "pdfplumber")
-    theirs = _keys(pipeline.process_document(need(REAL / name)))
+    theirs = _keys(pipeline.process_document(need(REAL / name), knowledge))
     assert ours == theirs
     assert sum(ours.values()) > 0
 
