@@ -120,3 +120,30 @@ def test_a_run_reads_by_the_knowledge_it_is_handed(schemas, knowledge, sample):
     assert "income" not in tables.values() and tables["收入决算表"] == "other"
     again = process_document(SAMPLE, knowledge)
     assert again.facts == sample.facts and again.checks == sample.checks
+
+
+def test_the_runner_hands_its_knowledge_to_the_workers(schemas, tmp_path):
+    """The same edit through `run`: the forked worker reads by the knowledge run was given."""
+    import pyarrow.parquet as pq
+    from budgetpdf.pipeline.runner import run
+
+    _edit(
+        schemas / "tables.toml",
+        'titles = ["收入决算表", "部门收入决算表"]',
+        'titles = ["部门收入决算表"]',
+    )
+    out = tmp_path / "out"
+    assert run([SAMPLE], out, load_knowledge(schemas)).ok == 1
+    tables = pq.read_table(out / "tables.parquet").to_pylist()
+    assert {t["title_raw"]: t["table_id"] for t in tables}["收入决算表"] == "other"
+
+
+def test_a_pickled_knowledge_leaves_its_memo_behind(knowledge, sample):
+    """A worker started by forkserver or Dask gets the knowledge, not what was read by it."""
+    import pickle
+
+    process_document(SAMPLE, knowledge)  # reads header cells into knowledge.derived
+    assert knowledge.derived
+    copy = pickle.loads(pickle.dumps(knowledge))
+    assert copy.derived == {} and copy.tables == knowledge.tables
+    assert process_document(SAMPLE, copy).facts == sample.facts
