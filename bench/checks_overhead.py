@@ -14,13 +14,16 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import budgetpdf.pipeline.document as pipeline  # noqa: E402
+from budgetpdf.schemas.knowledge import load_knowledge  # noqa: E402
 from run import CORPUS, _catalog, choose_sample  # noqa: E402
+
+KNOWLEDGE = load_knowledge()
 
 
 def _cpu_seconds(paths: list[Path]) -> float:
     start = time.process_time()
     for path in paths:
-        pipeline.process_document(path)
+        pipeline.process_document(path, KNOWLEDGE)
     return time.process_time() - start
 
 

@@ -94,10 +94,12 @@ def _maxrss_mb() -> float:
 
 def _work_budgetpdf(jobs):
     from budgetpdf.pipeline.document import process_document
+    from budgetpdf.schemas.knowledge import load_knowledge
 
+    knowledge = load_knowledge()
     yield "ready"
     for path, _ in jobs:
-        r = process_document(Path(path))
+        r = process_document(Path(path), knowledge)
         yield {
             "pages": r.document["pages"],
             "tables": len(r.tables),

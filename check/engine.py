@@ -25,7 +25,7 @@ from budgetpdf.contract.text import squash
 from budgetpdf.extract.layout import TextLine
 from budgetpdf.normalize.concepts import children
 from budgetpdf.normalize.numbers import parse_amount, to_yuan
-from budgetpdf.schemas.knowledge import CONCEPT_DIMENSIONS, check_rules
+from budgetpdf.schemas.knowledge import CONCEPT_DIMENSIONS, ConceptRules, Knowledge
 
 TOTAL_NAMES = ("合计", "总计")
 UNKNOWN = "\0unknown"  # role of a column that maps to no concept
@@ -190,14 +190,18 @@ def _row_sums(doc_id: str, rule: dict, tables: dict[str, list[_Instance]]) -> It
 
 
 def _role(
-    inst: _Instance, rule: dict, f: FactRow | PrintedColumn, not_additive: set[str]
+    inst: _Instance,
+    rule: dict,
+    f: FactRow | PrintedColumn,
+    not_additive: set[str],
+    rules: ConceptRules,
 ) -> str | None:
     """What column `f` is to a row-sum rule by concept: its total, one of its parts, UNKNOWN
     (maps to no concept: it may be a part the reading missed), or None (another figure or
     dimension, or a `其中` breakdown that would count twice)."""
     if "其中" in f["column_name"]:
         return None
-    named = {rule["total"], *rule["parts"], *_stand_ins(rule)}
+    named = {rule["total"], *rule["parts"], *_stand_ins(rule, rules)}
     if inst.reads_concepts:
         if f.get("measure") in not_additive or (
             rule["measure"] and f.get("measure") != rule["measure"]
@@ -217,38 +221,40 @@ def _role(
     return UNKNOWN if f["column_id"].startswith("x_") else None
 
 
-def _children(rule: dict, part: str) -> tuple[str, ...]:
-    return children(rule["by"], part) if rule["by"] else ()
+def _children(rule: dict, part: str, rules: ConceptRules) -> tuple[str, ...]:
+    return children(rule["by"], part, rules) if rule["by"] else ()
 
 
-def _part_cells(rule: dict, part: str, cells: dict[str, list[FactRow]]) -> list[FactRow]:
+def _part_cells(
+    rule: dict, part: str, cells: dict[str, list[FactRow]], rules: ConceptRules
+) -> list[FactRow]:
     """A part's cell in one row, or, where the row leaves it blank (not printed, or printed
     empty: a 公务用车购置及运行维护费 小计 left blank over 购置费 18.69 | 运行维护费 4.83), the
     cells of its own parts."""
     if part in cells:
         return cells[part][:1]
-    return [cells[c][0] for c in _children(rule, part) if c in cells]
+    return [cells[c][0] for c in _children(rule, part, rules) if c in cells]
 
 
-def _stand_ins(rule: dict) -> set[str]:
+def _stand_ins(rule: dict, rules: ConceptRules) -> set[str]:
     """Values that may stand in for a part the table does not print: its own parts."""
-    return {c for p in rule["parts"] for c in _children(rule, p)}
+    return {c for p in rule["parts"] for c in _children(rule, p, rules)}
 
 
 def _concept_row_sum(
-    doc_id: str, rule: dict, inst: _Instance, not_additive: set[str]
+    doc_id: str, rule: dict, inst: _Instance, not_additive: set[str], rules: ConceptRules
 ) -> Iterator[CheckRow]:
     """One table's rows: total = Σ the parts printed, each row of each figure (measure)."""
     rows: dict[tuple, dict[str, list[FactRow]]] = defaultdict(lambda: defaultdict(list))
     for f in inst.facts:
-        role = _role(inst, rule, f, not_additive)
+        role = _role(inst, rule, f, not_additive, rules)
         if role is not None:
             measure = f.get("measure") if inst.reads_concepts else None
             rows[(f["section"], f["row_no"], measure)][role].append(f)
     printed = {role for cells in rows.values() for role in cells} | {
         role
         for c in inst.columns
-        if (role := _role(inst, rule, c, not_additive)) is not None and role != UNKNOWN
+        if (role := _role(inst, rule, c, not_additive, rules)) is not None and role != UNKNOWN
     }
     unknown = sorted({f["column_name"] for cells in rows.values() for f in cells.get(UNKNOWN, [])})
     shown = ", ".join(unknown[:3]) + (f" … ({len(unknown)} in all)" if len(unknown) > 3 else "")
@@ -263,7 +269,9 @@ def _concept_row_sum(
         return
     # a required part may be printed as its own parts only (购置费 | 运行维护费)
     missing = [
-        p for p in rule["required"] if p not in printed and not printed & set(_children(rule, p))
+        p
+        for p in rule["required"]
+        if p not in printed and not printed & set(_children(rule, p, rules))
     ]
     if missing:
         yield _not_evaluable(
@@ -283,7 +291,7 @@ def _concept_row_sum(
         if doubled:
             skipped[f"two figures for one cell in {', '.join(doubled)}"].append(where)
             continue
-        values = [f["value"] for p in rule["parts"] for f in _part_cells(rule, p, cells)]
+        values = [f["value"] for p in rule["parts"] for f in _part_cells(rule, p, cells, rules)]
         if not values:
             continue
         yield _total_check(doc_id, rule, inst.table_id, total, values, where)
@@ -293,14 +301,18 @@ def _concept_row_sum(
 
 
 def _row_sums_by_concept(
-    doc_id: str, rule: dict, tables: dict[str, list[_Instance]], not_additive: set[str]
+    doc_id: str,
+    rule: dict,
+    tables: dict[str, list[_Instance]],
+    not_additive: set[str],
+    rules: ConceptRules,
 ) -> Iterator[CheckRow]:
     """Row sums of every printed instance of the rule's table; a document that prints the
     table once per 单位 and cannot evaluate them for one reason gets one row, not one each."""
     unevaluable: dict[str, CheckRow] = {}
     counts: dict[str, int] = defaultdict(int)
     for inst in tables.get(rule["table"], []):
-        for row in _concept_row_sum(doc_id, rule, inst, not_additive):
+        for row in _concept_row_sum(doc_id, rule, inst, not_additive, rules):
             if row["passed"] is not None:
                 yield row
                 continue
@@ -481,24 +493,26 @@ def run_checks(
     doc_id: str,
     facts: list[FactRow],
     lines: list[TextLine],
+    knowledge: Knowledge,
     listed: dict[str, str] | None = None,
     found: set[str] | None = None,
     printed_columns: dict[int, list[PrintedColumn]] | None = None,
 ) -> list[CheckRow]:
-    """All checks of one document. listed: canonical tables its 目录 names (id → title as
-    printed); found: the table_ids the document was found to print; printed_columns: each
-    table's amount columns by table_no, blank ones included, so that a part column printed
+    """All checks of one document, by the rules of knowledge.checks (knowledge.concepts gives
+    the parts a concept's sum may stand in by). listed: canonical tables its 目录 names (id →
+    title as printed); found: the table_ids the document was found to print; printed_columns:
+    each table's amount columns by table_no, blank ones included, so that a part column printed
     without a figure counts as printed (its cells are zero), not as unidentified. Each
     row's `unit` is
     the unit its figures are in (the table's; 元 for narrative checks); a row with `passed`
     null could not be evaluated and says why in `description`."""
     tables = _instances(facts, printed_columns or {})
-    spec = check_rules()
+    spec = knowledge.checks
     out: list[CheckRow] = []
     not_additive = set(spec.get("not_additive", []))
     for rule in spec.get("row_sum", []):
         if rule["by"]:
-            out.extend(_row_sums_by_concept(doc_id, rule, tables, not_additive))
+            out.extend(_row_sums_by_concept(doc_id, rule, tables, not_additive, knowledge.concepts))
         else:
             out.extend(_row_sums(doc_id, rule, tables))
     for rule in spec.get("hierarchy", []):

@@ -17,7 +17,7 @@ from typing import Any, get_type_hints
 import pyarrow as pa
 from budgetpdf import pipeline_version
 from budgetpdf.contract.rows import ROW_TYPES, SCHEMAS
-from budgetpdf.schemas.knowledge import CONCEPT_DIMENSIONS, OTHER, concept_ids, table_specs
+from budgetpdf.schemas.knowledge import CONCEPT_DIMENSIONS, OTHER, Knowledge
 
 PROFILE = "tabular-data-package"
 TABLE_DESCRIPTION = "_"  # the key of a table's own description in columns.toml
@@ -42,12 +42,14 @@ def column_descriptions() -> dict[str, Any]:
     return tomllib.loads(text)
 
 
-def vocabularies() -> dict[str, list[str]]:
+def vocabularies(knowledge: Knowledge) -> dict[str, list[str]]:
     """Every closed vocabulary a column may name: columns.toml's own, the five concept
     dimensions and table_id from the knowledge."""
     out = dict(column_descriptions()["vocabularies"])
-    out.update({d: list(values) for d, values in concept_ids().items() if d in CONCEPT_DIMENSIONS})
-    out["table_id"] = [spec.id for spec in table_specs()] + [OTHER.id]
+    out.update(
+        {d: list(values) for d, values in knowledge.concept_ids.items() if d in CONCEPT_DIMENSIONS}
+    )
+    out["table_id"] = [spec.id for spec in knowledge.tables] + [OTHER.id]
     return out
 
 
@@ -69,11 +71,12 @@ def _field_type(arrow: pa.DataType) -> dict[str, Any]:
     raise TypeError(f"no Table Schema type for Arrow type {arrow}")
 
 
-def table_schema(name: str) -> dict[str, Any]:
-    """The Table Schema of one contract table (name: documents, tables, facts, checks).
-    Raises KeyError naming the column when columns.toml does not describe it."""
+def table_schema(name: str, knowledge: Knowledge) -> dict[str, Any]:
+    """The Table Schema of one contract table (name: documents, tables, facts, checks), its
+    closed vocabularies from the knowledge. Raises KeyError naming the column when
+    columns.toml does not describe it."""
     words = column_descriptions()[name]
-    vocab = vocabularies()
+    vocab = vocabularies(knowledge)
     hints = get_type_hints(ROW_TYPES[name])
     fields = []
     for column in SCHEMAS[name]:
@@ -104,10 +107,11 @@ def table_schema(name: str) -> dict[str, Any]:
     return schema
 
 
-def datapackage(rows: dict[str, int]) -> dict[str, Any]:
+def datapackage(rows: dict[str, int], knowledge: Knowledge) -> dict[str, Any]:
     """The descriptor of a set of flat tables, rows being each table's row count (validators
-    compare it with the file). Resources point at the CSVs beside the descriptor; the Parquet
-    files beside them hold the same columns, typed."""
+    compare it with the file); the knowledge gives the closed vocabularies. Resources point at
+    the CSVs beside the descriptor; the Parquet files beside them hold the same columns,
+    typed."""
     words = column_descriptions()
     return {
         "profile": PROFILE,
@@ -125,13 +129,13 @@ def datapackage(rows: dict[str, int]) -> dict[str, Any]:
                 "encoding": "utf-8-sig",
                 "description": words[name][TABLE_DESCRIPTION],
                 "stats": {"rows": rows[name]},
-                "schema": table_schema(name),
+                "schema": table_schema(name, knowledge),
             }
             for name in SCHEMAS
         ],
     }
 
 
-def datapackage_json(rows: dict[str, int]) -> str:
+def datapackage_json(rows: dict[str, int], knowledge: Knowledge) -> str:
     """datapackage() as indented JSON, Chinese kept readable."""
-    return json.dumps(datapackage(rows), ensure_ascii=False, indent=2) + "\n"
+    return json.dumps(datapackage(rows, knowledge), ensure_ascii=False, indent=2) + "\n"

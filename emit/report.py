@@ -28,7 +28,7 @@ import regex
 from budgetpdf.contract.files import plain_decimal, write_text
 from budgetpdf.emit.draw import COLOURS, PageCanvas
 from budgetpdf.emit.writer import CURRENT, read_dataset
-from budgetpdf.schemas.knowledge import CONCEPT_DIMENSIONS, OTHER, check_rules
+from budgetpdf.schemas.knowledge import CONCEPT_DIMENSIONS, OTHER, Knowledge
 from pypdfium2 import PdfiumError
 
 REPORT = "report.html"
@@ -156,8 +156,9 @@ def _image_name(check: Fact) -> str:
     return f"{check['doc_id']}-{hashlib.sha256(key.encode()).hexdigest()[:12]}.png"
 
 
-def _listed_ids() -> set[str]:
-    return {r["id"] for r in check_rules().get("listed", [])}
+def _listed_ids(knowledge: Knowledge) -> set[str]:
+    """The ids of the checks that a 目录's tables are printed (kind `listed`)."""
+    return {r["id"] for r in knowledge.checks.get("listed", [])}
 
 
 def _number(value: Decimal | None) -> str | None:
@@ -167,12 +168,12 @@ def _number(value: Decimal | None) -> str | None:
 Sources = Mapping[tuple[str, int], Path]  # a PDF by its file name and size in bytes
 
 
-def report_data(out: Path, sources: Sources) -> dict:
+def report_data(out: Path, sources: Sources, knowledge: Knowledge) -> dict:
     """What the report shows of the flat tables now served (the dataset where none was
     compacted yet), as JSON-able data, drawing the failed checks' images into
     OUT/report/ (those of checks no longer failing are removed). sources: the PDFs by
     (documents.source, documents.bytes), for the images; a document whose PDF is not
-    among them gets none."""
+    among them gets none. knowledge: which checks are 目录 checks, counted apart."""
     served = (out / CURRENT).resolve()  # one set, resolved once: what the flat tables say
 
     def table(name: str) -> pa.Table:
@@ -194,7 +195,7 @@ def report_data(out: Path, sources: Sources) -> dict:
             pc.not_equal(facts["table_id"], OTHER.id),
         )
     )
-    listed = _listed_ids()
+    listed = _listed_ids(knowledge)
     per_doc: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     for c in checks:
         counts = per_doc[c["doc_id"]]
@@ -302,10 +303,11 @@ def render_html(data: dict, title: str) -> str:
     )
 
 
-def write_report(out: Path, sources: Sources) -> Path:
+def write_report(out: Path, sources: Sources, knowledge: Knowledge) -> Path:
     """OUT/report.html for what out holds (written atomically), with the failed checks'
-    images in OUT/report/. sources: the PDFs by file name and size (see report_data)."""
-    data = report_data(out, sources)
+    images in OUT/report/. sources: the PDFs by file name and size; knowledge: the loaded
+    knowledge (see report_data)."""
+    data = report_data(out, sources, knowledge)
     target = out / REPORT
     write_text(render_html(data, f"budgetpdf report — {out.resolve().name}"), target)
     return target

@@ -39,6 +39,7 @@ import pyarrow.parquet as pq
 from budgetpdf.contract.files import write_csv, write_parquet, write_text
 from budgetpdf.contract.rows import SCHEMAS, FileRow
 from budgetpdf.emit.datapackage import datapackage_json
+from budgetpdf.schemas.knowledge import Knowledge
 
 Row = Mapping[str, object]
 DATASET = "dataset"
@@ -205,10 +206,11 @@ def _switch_link(link: Path, target: str) -> None:
     os.replace(tmp, link)
 
 
-def compact(out: Path) -> None:
+def compact(out: Path, knowledge: Knowledge) -> None:
     """The flat tables (Parquet and CSV), rewritten from the dataset as one set: a new
     generation folder under OUT/flat, then OUT/current switched to it in one rename; the
-    generation before is kept for readers in the middle of it, older ones are removed."""
+    generation before is kept for readers in the middle of it, older ones are removed.
+    knowledge: the closed vocabularies of the datapackage descriptor."""
     generation = f"{time.time_ns():020d}-{os.getpid()}"
     folder = out / FLAT / generation
     folder.mkdir(parents=True)
@@ -218,7 +220,7 @@ def compact(out: Path) -> None:
         write_parquet(table, folder / f"{name}.parquet")
         write_csv(table, folder / f"{name}.csv")
         rows[name] = table.num_rows
-    write_text(datapackage_json(rows), folder / DATAPACKAGE)
+    write_text(datapackage_json(rows, knowledge), folder / DATAPACKAGE)
     current = out / CURRENT
     previous = os.readlink(current) if current.is_symlink() else None
     _switch_link(current, f"{FLAT}/{generation}")

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import regex
 from budgetpdf.contract.text import item_name, squash
-from budgetpdf.schemas.knowledge import functional_class_by_name
 
 _LEVELS = {3: "类", 5: "款", 7: "项"}
 # A code printed inside the label cell: `2010101 行政运行`, `[2014001]行政运行`.
@@ -47,10 +47,10 @@ def split_leading_code(label: str) -> tuple[str | None, str]:
     return m.group(1), m.group(2)
 
 
-def class_code_by_name(name: str) -> str | None:
+def class_code_by_name(name: str, names: Mapping[str, str]) -> str | None:
     """A functional 类's code by its name, also as summary tables shorten it (社会保障和就业
-    for 社会保障和就业支出, 文化旅游 for 文化旅游体育与传媒支出): the one 类 it begins."""
-    names = functional_class_by_name()
+    for 社会保障和就业支出, 文化旅游 for 文化旅游体育与传媒支出): the one 类 it begins.
+    names: 类 name → code (`Knowledge.class_by_name`)."""
     if name in names or len(name) < 2:
         return names.get(name)
     starting = [code for full, code in names.items() if full.startswith(name)]
@@ -84,14 +84,15 @@ class ClassByName:
     `1、机关工资福利支出` is an economic class, not the functional 类 231).
     """
 
-    def __init__(self) -> None:
+    def __init__(self, names: Mapping[str, str]) -> None:
+        self._names = names  # 类 name → code (Knowledge.class_by_name)
         self._level: str | None = None  # the numbering of 类 rows, once one is seen
         self._opens_with_class: dict[str, bool] = {}  # numbering → its first row is a 类
 
     def code(self, label: str) -> str | None:
         """The 类 code of a row by its label as printed, or None."""
         style = ordinal_style(label)
-        code = class_code_by_name(item_name(label))
+        code = class_code_by_name(item_name(label), self._names)
         # Unnumbered rows are no list: a heading (按功能分类) or a total may precede 类 rows.
         first = self._opens_with_class.setdefault(style, code is not None) or not style
         if not first or self._level is not None and style != self._level:
@@ -105,11 +106,13 @@ class SplitCodeJoiner:
     """Joins codes printed over 类 | 款 | 项 columns, carrying blank 类/款 cells down.
 
     `201 | 06 | 01` → 2010601; a row that prints only `01` in 项 takes 类 and 款 from above.
+    class_by_name: 类 name → code (`Knowledge.class_by_name`), for the rows printed without one.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, class_by_name: Mapping[str, str]) -> None:
         self._carry: list[str] = []
-        self.by_name = ClassByName()  # the same column's 类 rows printed without a code
+        # the same column's 类 rows printed without a code
+        self.by_name = ClassByName(class_by_name)
 
     def join(self, parts: list[str]) -> str | None:
         parts = [squash(p) for p in parts]

@@ -8,9 +8,13 @@ in each header component by the patterns of schemas/concepts.toml: the longest m
 the dimension the table breaks down. No per-string alias list: a new wording of a known concept
 is read by the pattern of its stem.
 
-    read_concepts(path, spec, doc_kind, fiscal_year, siblings) -> Concepts
-    name_column(concepts, path, spec, doc_kind) -> (column_name, Concepts)
-    concept_column_id(concepts) -> column_id
+    read_concepts(path, spec, knowledge, doc_kind, fiscal_year, siblings) -> Concepts
+    name_column(concepts, path, spec, knowledge, doc_kind) -> (column_name, Concepts)
+    concept_column_id(concepts, name, knowledge) -> column_id
+
+The rules come compiled with the knowledge (`Knowledge.concepts`); what is read from them
+alone (a header cell's reading, the canonical names of a table) is kept in
+`Knowledge.derived`, so each is read once per loaded knowledge.
 """
 
 from __future__ import annotations
@@ -19,17 +23,10 @@ import hashlib
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from functools import cache
 from typing import Any
 
 import regex
-from budgetpdf.schemas.knowledge import (
-    TableSpec,
-    column_ids,
-    concept_ids,
-    concept_rules,
-    table_specs,
-)
+from budgetpdf.schemas.knowledge import ConceptGroup, ConceptRules, Knowledge, TableSpec
 
 DIMS = ("fund", "spending", "expense_item")
 TOTAL = "合计"
@@ -60,103 +57,22 @@ class Concepts:
         )
 
 
-# ------------------------------------------------------------------ knowledge
+# ------------------------------------------------------------------ memo
 
 
-@dataclass(frozen=True, slots=True)
-class _Group:
-    kind: str  # concept | flow | total | change | word | prior | current | year
-    dim: str | None
-    value: Any  # a vocabulary value, or {doc kind: value} for 执行数
-    prior: str | None
-    pattern: regex.Pattern
-
-
-@dataclass(frozen=True)
-class _Knowledge:
-    groups: tuple[_Group, ...]
-    decoration: tuple[regex.Pattern, ...]
-    quotes: regex.Pattern
-    of_which: regex.Pattern
-    own: dict[str, str]
-    year: regex.Pattern
-    parents: dict[tuple[str, str], str]
-    as_flow: dict[tuple[str, str], str]
-    children: dict[str, tuple[tuple[str, regex.Pattern], ...]]
-    flow_total: dict[str, str]
-    year_flows: tuple[str, ...]
-    change_rank: dict[str, int]
-    grand_total: regex.Pattern
-    grand_inner_flow: dict[str, str]
-    head_order: tuple[str, ...]
-    title_breakdown: tuple[tuple[regex.Pattern, str], ...]
-
-
-@cache
-def _knowledge() -> _Knowledge:
-    k = concept_rules()
-    groups: list[_Group] = []
-
-    def add(kind: str, dim: str | None, value: Any, prior: str | None, pats: list[str]) -> None:
-        groups.extend(_Group(kind, dim, value, prior, regex.compile(p)) for p in pats)
-
-    m = k["measure"]
-    for g in m["change"]:
-        add("change", None, g["value"], None, g["patterns"])
-    for g in m["word"]:
-        add("word", None, g["value"], g["prior"], g["patterns"])
-    add("prior", None, None, None, m["prior"])
-    add("current", None, None, None, m["current"])
-    add("year", None, None, None, [m["year"]])
-    add("total", None, None, None, k["total"]["patterns"])
-    for value, pats in k["flow"].items():
-        add("flow", "flow", value, None, pats)
-    parents: dict[tuple[str, str], str] = {}
-    as_flow: dict[tuple[str, str], str] = {}
-    for dim in DIMS:
-        for value, spec in k[dim].items():
-            add("concept", dim, value, None, spec["patterns"])
-            if spec["parent"]:
-                parents[(dim, value)] = spec["parent"]
-            if spec["as_flow"]:
-                as_flow[(dim, value)] = spec["as_flow"]
-    return _Knowledge(
-        groups=tuple(groups),
-        decoration=tuple(regex.compile(p) for p in k["decoration"]["patterns"]),
-        quotes=regex.compile(k["normalize"]["quotes"]),
-        of_which=regex.compile(k["of_which"]["pattern"]),
-        own=m["own"],
-        year=regex.compile(m["year"]),
-        parents=parents,
-        as_flow=as_flow,
-        children={
-            parent: tuple((v, regex.compile(p)) for v, pats in kids.items() for p in pats)
-            for parent, kids in k["children"].items()
-        },
-        flow_total=k["flow_total_dimension"],
-        year_flows=tuple(k["year_flows"]["values"]),
-        change_rank={g["value"]: i for i, g in enumerate(m["change"])},
-        grand_total=regex.compile(k["grand_total"]["pattern"]),
-        grand_inner_flow=k["grand_total"]["inner_flow"],
-        head_order=tuple(k["dimensions"]["head_order"]),
-        title_breakdown=tuple(
-            (regex.compile(t["pattern"]), t["dimension"]) for t in k["title_breakdown"]
-        ),
-    )
-
-
-@cache
-def _spec(table_id: str) -> TableSpec | None:
-    return next((s for s in table_specs() if s.id == table_id), None)
+def _memo(knowledge: Knowledge, name: str) -> dict:
+    """A memo of one function's results, kept with the knowledge they were read by."""
+    return knowledge.derived.setdefault(f"concepts.{name}", {})
 
 
 # ------------------------------------------------------------------ one component
 
 
-def normalize(text: str) -> str:
-    """NFKC, no white space (text wrapped inside its cell is one word), quotes folded to `"`."""
+def normalize(text: str, rules: ConceptRules) -> str:
+    """NFKC, no white space (text wrapped inside its cell is one word), quotes folded to `"`
+    (by the rules' `quotes` pattern)."""
     text = regex.sub(r"\s+", "", unicodedata.normalize("NFKC", text))
-    return _knowledge().quotes.sub('"', text)
+    return rules.quotes.sub('"', text)
 
 
 @dataclass(slots=True)
@@ -167,7 +83,7 @@ class _Reading:
     flow: str | None = None
     total: bool = False
     change: str | None = None
-    word: _Group | None = None
+    word: ConceptGroup | None = None
     prior: bool = False
     current: bool = False
     year: int | None = None
@@ -180,12 +96,21 @@ class _Reading:
         return bool(self.concepts or self.flow or self.total or self.change or self.word)
 
 
-@cache
-def _read_component(raw: str, parent_values: tuple[str, ...] = ()) -> _Reading:
+def _read_component(
+    raw: str, knowledge: Knowledge, parent_values: tuple[str, ...] = ()
+) -> _Reading:
     """What one header cell says. parent_values: the concepts named above it, for fragments
-    that only mean something under their heading (运行费 under 公务用车购置及运行维护费)."""
-    k = _knowledge()
-    text = normalize(raw)
+    that only mean something under their heading (运行费 under 公务用车购置及运行维护费).
+    Read once per cell text and knowledge."""
+    memo = _memo(knowledge, "component")
+    key = (raw, parent_values)
+    if key not in memo:
+        memo[key] = _read_component_now(raw, knowledge.concepts, parent_values)
+    return memo[key]
+
+
+def _read_component_now(raw: str, k: ConceptRules, parent_values: tuple[str, ...]) -> _Reading:
+    text = normalize(raw, k)
     r = _Reading(text)
     m = k.of_which.match(text)
     if m:
@@ -266,14 +191,14 @@ def _read_component(raw: str, parent_values: tuple[str, ...] = ()) -> _Reading:
 # ------------------------------------------------------------------ a path
 
 
-def children(dim: str, value: str) -> tuple[str, ...]:
+def children(dim: str, value: str, rules: ConceptRules) -> tuple[str, ...]:
     """The values one level below `value` in its dimension's hierarchy (schemas/concepts.toml
     `parent`): 公务用车购置及运行维护费 → 公务用车购置费, 公务用车运行维护费."""
-    return tuple(v for (d, v), p in _knowledge().parents.items() if d == dim and p == value)
+    return tuple(v for (d, v), p in rules.parents.items() if d == dim and p == value)
 
 
-def _ancestors(dim: str, value: str) -> list[str]:
-    parents = _knowledge().parents
+def _ancestors(dim: str, value: str, rules: ConceptRules) -> list[str]:
+    parents = rules.parents
     out = []
     while (p := parents.get((dim, value))) is not None:
         out.append(p)
@@ -281,30 +206,35 @@ def _ancestors(dim: str, value: str) -> list[str]:
     return out
 
 
-def _most_specific(dim: str, values: list[tuple[int, str]]) -> str:
+def _most_specific(dim: str, values: list[tuple[int, str]], rules: ConceptRules) -> str:
     """values: (component index, value). The value lowest in the hierarchy wins, whatever the
     printed order (财政拨款/一般公共预算拨款 and 一般公共预算拨款/财政拨款 → 一般公共预算);
     incomparable values: the lower component."""
     best_i, best = values[0]
     for i, v in values[1:]:
-        if best in _ancestors(dim, v):
+        if best in _ancestors(dim, v, rules):
             best_i, best = i, v
-        elif v in _ancestors(dim, best):
+        elif v in _ancestors(dim, best, rules):
             continue
         elif i >= best_i:
             best_i, best = i, v
     return best
 
 
-@cache
-def _own_subject(table_id: str) -> dict[str, str]:
+def _own_subject(table_id: str, knowledge: Knowledge) -> dict[str, str]:
     """What the table is about, read from its canonical name (政府性基金预算支出表 → fund
     政府性基金预算): a column naming it is the table's total (政府性基金预算支出/小计)."""
-    spec = _spec(table_id)
+    memo = _memo(knowledge, "own_subject")
+    if table_id not in memo:
+        memo[table_id] = _own_subject_now(knowledge.table(table_id), knowledge.concepts)
+    return memo[table_id]
+
+
+def _own_subject_now(spec: TableSpec | None, rules: ConceptRules) -> dict[str, str]:
     if spec is None or not spec.name:
         return {}
-    text = normalize(spec.name)
-    concept_groups = [g for g in _knowledge().groups if g.kind == "concept"]
+    text = normalize(spec.name, rules)
+    concept_groups = [g for g in rules.groups if g.kind == "concept"]
     out: dict[str, str] = {}
     for g in concept_groups:
         if g.dim == "spending" and "spending" not in out and g.pattern.search(text):
@@ -322,16 +252,16 @@ def _own_subject(table_id: str) -> dict[str, str]:
     return out
 
 
-def _title_breakdown(table_id: str) -> str:
-    spec = _spec(table_id)
-    name = normalize(spec.name) if spec else ""
-    for pat, dim in _knowledge().title_breakdown:
+def _title_breakdown(table_id: str, knowledge: Knowledge) -> str:
+    spec = knowledge.table(table_id)
+    name = normalize(spec.name, knowledge.concepts) if spec else ""
+    for pat, dim in knowledge.concepts.title_breakdown:
         if pat.search(name):
             return dim
     return "spending"
 
 
-def _merge_fragments(parts: list[str]) -> list[str]:
+def _merge_fragments(parts: list[str], knowledge: Knowledge) -> list[str]:
     """Header text wrapped over two cells (会议/费, 因公出国/(境)费, 部门预算/对附属/单位上缴收入):
     two neighbours are one word when the join explains more of their text."""
     parts = list(parts)
@@ -339,7 +269,8 @@ def _merge_fragments(parts: list[str]) -> list[str]:
     while changed and len(parts) > 1:
         changed = False
         for i in range(len(parts) - 1):
-            a, b = _read_component(parts[i]), _read_component(parts[i + 1])
+            a = _read_component(parts[i], knowledge)
+            b = _read_component(parts[i + 1], knowledge)
             if (
                 not (a.residue or b.residue)
                 or (a.concepts and b.concepts)
@@ -347,7 +278,7 @@ def _merge_fragments(parts: list[str]) -> list[str]:
                 or b.of_which
             ):
                 continue
-            j = _read_component(parts[i] + parts[i + 1])
+            j = _read_component(parts[i] + parts[i + 1], knowledge)
             if (
                 len(j.residue) < len(a.residue) + len(b.residue)
                 and (j.concepts or j.flow)
@@ -359,11 +290,13 @@ def _merge_fragments(parts: list[str]) -> list[str]:
     return parts
 
 
-def _measure(readings: list[_Reading], kind: str, fiscal_year: int | None) -> str:
+def _measure(
+    readings: list[_Reading], kind: str, fiscal_year: int | None, rules: ConceptRules
+) -> str:
     """A change word wins; else the most specific measure word, turned into its `prior` value by
     a 上年 marker or a year before the fiscal year (2025年预算数 in a 2026 budget → 上年预算数);
     else the table's own figure (预算数 / 决算数)."""
-    own = _knowledge().own.get(kind, "预算数")
+    own = rules.own.get(kind, "预算数")
     change = next((r.change for r in readings if r.change), None)
     if change:
         return change
@@ -390,24 +323,30 @@ def doc_kind_of(spec: TableSpec, doc_kind: str | None) -> str:
     return "预算" if spec.id.startswith("budget_") else "决算"
 
 
-def own_measure(spec: TableSpec, doc_kind: str | None) -> str:
+def own_measure(spec: TableSpec, rules: ConceptRules, doc_kind: str | None) -> str:
     """The figure a column holds when its header names none (预算数 in a budget)."""
-    return _knowledge().own[doc_kind_of(spec, doc_kind)]
+    return rules.own[doc_kind_of(spec, doc_kind)]
 
 
-def _clean(path: Sequence[str]) -> tuple[str, ...]:
-    return tuple(p for p in (normalize(x) for x in path) if p)
+def _clean(path: Sequence[str], rules: ConceptRules) -> tuple[str, ...]:
+    return tuple(p for p in (normalize(x, rules) for x in path) if p)
 
 
-@cache
-def _shallow(path: tuple[str, ...]) -> dict[str, str]:
+def _shallow(path: tuple[str, ...], knowledge: Knowledge) -> dict[str, str]:
     """Dimensions a sibling column names, without context (to see what the table breaks down);
     key "total" for a bare total (合计, 本年支出/小计)."""
+    memo = _memo(knowledge, "shallow")
+    if path not in memo:
+        memo[path] = _shallow_now(path, knowledge)
+    return memo[path]
+
+
+def _shallow_now(path: tuple[str, ...], knowledge: Knowledge) -> dict[str, str]:
     out: dict[str, str] = {}
     parents: tuple[str, ...] = ()
     total = False
-    for p in _merge_fragments(list(path)):
-        r = _read_component(p, parents)
+    for p in _merge_fragments(list(path), knowledge):
+        r = _read_component(p, knowledge, parents)
         out.update(r.concepts)
         parents += tuple(r.concepts.values())
         total = total or (r.total and not out)
@@ -416,24 +355,25 @@ def _shallow(path: tuple[str, ...]) -> dict[str, str]:
     return out
 
 
-def is_bare_total(text: str) -> bool:
+def is_bare_total(text: str, rules: ConceptRules) -> bool:
     """A total word alone (合计, 总计, 小计): a row that sums the rows above it, naming no
     concept of its own (the 合计 row of a 绩效自评表's project list)."""
-    t = normalize(text)
-    return any(g.kind == "total" and g.pattern.fullmatch(t) for g in _knowledge().groups)
+    t = normalize(text, rules)
+    return any(g.kind == "total" and g.pattern.fullmatch(t) for g in rules.groups)
 
 
-def is_of_which_heading(cell: str) -> bool:
+def is_of_which_heading(cell: str, rules: ConceptRules) -> bool:
     """A header cell that is only `其中` (`其中` spanning 事业单位经营支出 | 上缴上级支出 | …): the
     columns under it break down a column beside them and are no parts of its sum."""
-    text = normalize(cell)
-    m = _knowledge().of_which.match(text)
+    text = normalize(cell, rules)
+    m = rules.of_which.match(text)
     return bool(m) and m.end() == len(text) > 0
 
 
 def read_concepts(
     path: Sequence[str],
     spec: TableSpec,
+    knowledge: Knowledge,
     doc_kind: str | None,
     fiscal_year: int | None,
     siblings: Sequence[Sequence[str]] = (),
@@ -441,15 +381,16 @@ def read_concepts(
     """The concepts of one amount column.
 
     path: the printed header cells over the column, top to bottom (any order of dimensions);
-    spec: its canonical table; doc_kind: 预算/决算 of the document (else the table's);
+    spec: its canonical table; knowledge: the loaded knowledge, whose concept rules read it;
+    doc_kind: 预算/决算 of the document (else the table's);
     fiscal_year: the document's year (else the latest year printed among the columns);
     siblings: the header paths of the other amount columns of the same table side, which decide
     which dimension a bare total totals (`合计` beside 一般公共预算 | 政府性基金预算 → fund 合计).
     Never raises; a column naming nothing known is `unmapped`."""
-    k = _knowledge()
+    k = knowledge.concepts
     kind = doc_kind_of(spec, doc_kind)
-    parts = list(_clean(path))
-    sibs = [s for s in (_clean(s) for s in siblings) if s != tuple(parts)]
+    parts = list(_clean(path, k))
+    sibs = [s for s in (_clean(s, k) for s in siblings) if s != tuple(parts)]
     # a heading over every amount column is the table's, not the column's (部门预算/…)
     while len(parts) > 1 and sibs and all(len(s) > 1 and s[0] == parts[0] for s in sibs):
         parts, sibs = parts[1:], [s[1:] for s in sibs]
@@ -461,18 +402,18 @@ def read_concepts(
             if (m := regex.match(r"((?:19|20)\d{2})年", c))
         ]
         fiscal_year = max(years) if years else None
-    parts = _merge_fragments(parts)
+    parts = _merge_fragments(parts, knowledge)
     readings: list[_Reading] = []
     named: tuple[str, ...] = ()
     for p in parts:
-        r = _read_component(p, named)
+        r = _read_component(p, knowledge, named)
         readings.append(r)
         named += tuple(r.concepts.values())
-    measure = _measure(readings, kind, fiscal_year)
+    measure = _measure(readings, kind, fiscal_year, k)
     if not parts:
         return Concepts(measure, unmapped=True)
 
-    own = _own_subject(spec.id)
+    own = _own_subject(spec.id, knowledge)
     per_dim: dict[str, list[tuple[int, str]]] = {}
     own_hit = False
     flows: list[tuple[int, str]] = []
@@ -492,7 +433,7 @@ def read_concepts(
                 if f and any(j > i for j, _ in vals):
                     vals.remove((i, v))
                     flows.append((i, f))
-    out: dict[str, str] = {d: _most_specific(d, vals) for d, vals in per_dim.items() if vals}
+    out: dict[str, str] = {d: _most_specific(d, vals, k) for d, vals in per_dim.items() if vals}
     flow = max(flows)[1] if flows else None
 
     # detail: unrecognised or 其中 text below the last component that names something
@@ -534,11 +475,11 @@ def read_concepts(
         # figure beside only other figures (上年预算数 | 本年预算数 | 增减额 | 增减率) in a table
         # whose contract columns break its amount down (have a 合计). Not on a two-sided table,
         # whose single figure serves both sides.
-        sib_dims = {d for s in sibs for d in _shallow(s)}
+        sib_dims = {d for s in sibs for d in _shallow(s, knowledge)}
         if (sib_dims and "total" not in sib_dims) or (not sib_dims and TOTAL in spec.columns):
             pending = True
     if pending:
-        dim = _total_dimension(out, flows, spec.id, sibs)
+        dim = _total_dimension(out, flows, spec.id, sibs, knowledge)
         if dim:
             out[dim] = TOTAL
             # 合计 beside 总计 (总计 | 合计 | funds | 上年结转): the year's own money
@@ -561,24 +502,28 @@ def read_concepts(
 
 
 def _total_dimension(
-    named: dict[str, str], flows: list[tuple[int, str]], table_id: str, sibs: list[tuple[str, ...]]
+    named: dict[str, str],
+    flows: list[tuple[int, str]],
+    table_id: str,
+    sibs: list[tuple[str, ...]],
+    knowledge: Knowledge,
 ) -> str | None:
     """Which dimension a bare total totals: the one its flow word says (本年支出/小计 →
     spending), else the one the sibling columns break down (the title's if among several), else
     the title's (三公 → expense_item, 收入 → fund, 支出 → spending)."""
-    k = _knowledge()
+    k = knowledge.concepts
     free = [d for d in DIMS if d not in named]
     for _, f in sorted(flows, reverse=True):
         d = k.flow_total.get(f)
         if d in free:
             return d
-    own = _own_subject(table_id)
+    own = _own_subject(table_id, knowledge)
     counts: dict[str, int] = {}
     for s in sibs:
-        for d, v in _shallow(s).items():
+        for d, v in _shallow(s, knowledge).items():
             if d != "total" and v != TOTAL and own.get(d) != v and d in free:
                 counts[d] = counts.get(d, 0) + 1
-    title = _title_breakdown(table_id)
+    title = _title_breakdown(table_id, knowledge)
     if counts:
         if title in counts and len(counts) > 1:
             return title
@@ -597,23 +542,31 @@ class _Canonical:
     measured: bool  # the 1.0 names carry a measure (三公决算表: 决算数/会议费)
 
 
-@cache
-def _canonical(table_id: str, kind: str) -> _Canonical:
+def _canonical(table_id: str, kind: str, knowledge: Knowledge) -> _Canonical:
     """The contract-1.0 names of a table, read by the same rules with each other as siblings
-    (so no per-table alias list)."""
-    spec = _spec(table_id)
+    (so no per-table alias list); read once per table, kind and knowledge."""
+    memo = _memo(knowledge, "canonical")
+    if (table_id, kind) not in memo:
+        memo[(table_id, kind)] = _canonical_now(table_id, kind, knowledge)
+    return memo[(table_id, kind)]
+
+
+def _canonical_now(table_id: str, kind: str, knowledge: Knowledge) -> _Canonical:
+    spec = knowledge.table(table_id)
     cols = [tuple(c.split("/")) for c in spec.columns] if spec else []
     exact: dict[tuple[str | None, ...], str] = {}
     loose: dict[tuple[str | None, ...], list[str]] = {}
     concepts: dict[str, Concepts] = {}
     for c in cols:
-        con = read_concepts(c, spec, kind, None, [s for s in cols if s != c])
+        con = read_concepts(c, spec, knowledge, kind, None, [s for s in cols if s != c])
         if con.unmapped:
             continue
         concepts["/".join(c)] = con
         exact.setdefault(con.key(), "/".join(c))
         loose.setdefault(con.key(with_flow=False), []).append("/".join(c))
-    measured = any(any(_read_component(p).word for p in c[:-1]) for c in cols if len(c) > 1)
+    measured = any(
+        any(_read_component(p, knowledge).word for p in c[:-1]) for c in cols if len(c) > 1
+    )
     return _Canonical(exact, {k: v[0] for k, v in loose.items() if len(v) == 1}, concepts, measured)
 
 
@@ -621,6 +574,7 @@ def name_column(
     concepts: Concepts,
     path: Sequence[str],
     spec: TableSpec,
+    knowledge: Knowledge,
     doc_kind: str | None,
     fiscal_year: int | None = None,
     keep_flow: bool = False,
@@ -636,16 +590,17 @@ def name_column(
        year's own flow only when nothing else is named, a balance flow always; the measure when
        it is not the table's own (上年预算数/合计), the 1.0 names carry one, or it is all.
     keep_flow: the column's printed year flow tells it from a sibling that would otherwise read
-    the same (收入总表 合计 | 本年收入/小计 | 上年结转结余/小计 → 合计 and 本年收入/合计)."""
-    k = _knowledge()
+    the same (收入总表 合计 | 本年收入/小计 | 上年结转结余/小计 → 合计 and 本年收入/合计).
+    knowledge: the loaded knowledge (concept rules and the table's canonical names)."""
+    k = knowledge.concepts
     printed = "/".join(
         c[m.end() :]
         if (m := k.year.match(c)) and m.end() < len(c) and int(m.group(1)) == fiscal_year
         else c
-        for c in _clean(path)
+        for c in _clean(path, k)
     )
     kind = doc_kind_of(spec, doc_kind)
-    canon = _canonical(spec.id, kind)
+    canon = _canonical(spec.id, kind, knowledge)
     if concepts.unmapped:
         # a 1.0 name that is no concept (得分): a one-cell header ending with it (项目绩效评价得分)
         plain = [c for c in spec.columns if c not in canon.concepts and "/" not in c]
@@ -656,11 +611,11 @@ def name_column(
         return printed, concepts
     if concepts.key() in canon.exact:
         return canon.exact[concepts.key()], concepts
-    year_flows = _knowledge().year_flows
+    year_flows = k.year_flows
     loose = canon.loose.get(concepts.key(with_flow=False))
     if loose and concepts.flow in (None, *year_flows) and not (keep_flow and concepts.flow):
         return loose, replace(concepts, flow=canon.concepts[loose].flow)
-    own = _knowledge().own[kind]
+    own = k.own[kind]
     named = [v for v in (concepts.fund, concepts.spending, concepts.expense_item) if v is not None]
     flow = concepts.flow
     if flow in year_flows and named and not keep_flow:
@@ -671,21 +626,27 @@ def name_column(
     return "/".join(prefix + body + tail), concepts
 
 
-@cache
-def _ids_of_canonical() -> dict[tuple[str | None, ...], str]:
+def _ids_of_canonical(knowledge: Knowledge) -> dict[tuple[str | None, ...], str]:
     """Concept combination → the id of the 1.0 name that reads as it. Where two 1.0 names of
     different tables read as one combination (预算数/公务接待费 of the 决算 三公 table and
     公务接待费 of the budget's), the bare name (the table's own figure) keeps its id, so one
-    concept has one id."""
-    ids = column_ids()
+    concept has one id. Read once per knowledge."""
+    memo = _memo(knowledge, "ids_of_canonical")
+    if not memo:
+        memo.update(_ids_of_canonical_now(knowledge))
+    return memo
+
+
+def _ids_of_canonical_now(knowledge: Knowledge) -> dict[tuple[str | None, ...], str]:
+    ids = knowledge.column_ids
     ranked: list[tuple[int, int, tuple[str | None, ...], str]] = []
-    for n, spec in enumerate(table_specs()):
+    for n, spec in enumerate(knowledge.tables):
         if not spec.kind:
             continue
-        canon = _canonical(spec.id, spec.kind)
+        canon = _canonical(spec.id, spec.kind, knowledge)
         for name, con in canon.concepts.items():
             if name in ids:
-                bare = con.measure == _knowledge().own[spec.kind]
+                bare = con.measure == knowledge.concepts.own[spec.kind]
                 ranked.append((0 if bare else 1, n, con.key(), ids[name]))
     out: dict[tuple[str | None, ...], str] = {}
     for _, _, key, cid in sorted(ranked, key=lambda r: r[:2]):
@@ -693,16 +654,16 @@ def _ids_of_canonical() -> dict[tuple[str | None, ...], str]:
     return out
 
 
-def concept_column_id(concepts: Concepts, name: str) -> str:
+def concept_column_id(concepts: Concepts, name: str, knowledge: Knowledge) -> str:
     """One id per concept combination, in every table: the 1.0 id of a canonical name reading as
     it, else composed from the vocabulary ids of schemas/columns.toml (prior_budget_spending_total);
     a column with no concept: its 1.0 id (得分), else `x_` + a hash of its printed name."""
     if concepts.unmapped:
-        return column_ids().get(name) or _hashed("x_", name)
-    known = _ids_of_canonical().get(concepts.key())
+        return knowledge.column_ids.get(name) or _hashed("x_", name)
+    known = _ids_of_canonical(knowledge).get(concepts.key())
     if known:
         return known
-    parts = concept_ids()
+    parts = knowledge.concept_ids
     dims = (("measure", concepts.measure), ("flow", concepts.flow)) + tuple(
         (d, getattr(concepts, d)) for d in DIMS
     )

@@ -45,7 +45,7 @@ from budgetpdf.normalize.quantities import (
     is_unit_column,
     row_unit,
 )
-from budgetpdf.schemas.knowledge import TableSpec, context, header_vocabulary
+from budgetpdf.schemas.knowledge import Context, HeaderVocabulary, Knowledge, TableSpec
 
 _FILLER = regex.compile(r"^[*＊]+$")  # `** ** 1 2 3`: stars mark a 栏次 row's label columns
 _CODE_HEADINGS = ("编码", "代码", "编号")
@@ -119,9 +119,8 @@ class TableFrame:
 # ---------------------------------------------------------------- header and columns
 
 
-def _is_layout_row(texts: Sequence[str]) -> bool:
+def _is_layout_row(texts: Sequence[str], vocab: HeaderVocabulary) -> bool:
     """A 栏次 row: `栏次 1 2 3` or bare consecutive column numbers (stars aside)."""
-    vocab = header_vocabulary()
     cells = [t for t in texts if t and not _FILLER.match(t)]
     if not cells:
         return False
@@ -136,24 +135,27 @@ def _row_texts(grid: Grid, row: int) -> list[str]:
     return [squash(grid.text(row, c)) for c in range(grid.n_cols)]
 
 
-def _is_body_row(grid: Grid, row: int) -> bool:
+def _is_body_row(grid: Grid, row: int, vocab: HeaderVocabulary) -> bool:
     texts = _row_texts(grid, row)
-    if _is_layout_row(texts):
+    if _is_layout_row(texts, vocab):
         return False
     return any(parse_amount(t) is not None and not is_code(t) for t in texts) or (
         any(is_code(t) for t in texts[:3]) and any(t and not t.isdigit() for t in texts)
     )
 
 
-def header_row_count(grid: Grid, form: bool = False) -> int:
-    """Rows above the first body row. form: the key–value lines a form rules above its
-    header (`部门预算编码 | 127`) are not body rows, whatever their values look like."""
-    captions = _key_value_rows(grid) if form else frozenset()
+def header_row_count(grid: Grid, knowledge: Knowledge, form: bool = False) -> int:
+    """Rows above the first body row. knowledge: its header vocabulary tells 栏次 rows, and
+    form keys; form: the key–value lines a form rules above its header (`部门预算编码 |
+    127`) are not body rows, whatever their values look like."""
+    vocab = knowledge.headers
+    captions = _key_value_rows(grid, knowledge) if form else frozenset()
     for r in range(grid.n_rows):
-        if r not in captions and _is_body_row(grid, r):
+        if r not in captions and _is_body_row(grid, r, vocab):
             return r
     last_layout = max(
-        (r for r in range(grid.n_rows) if _is_layout_row(_row_texts(grid, r))), default=-1
+        (r for r in range(grid.n_rows) if _is_layout_row(_row_texts(grid, r), vocab)),
+        default=-1,
     )
     return last_layout + 1 if last_layout >= 0 else min(grid.n_rows, 1)
 
@@ -162,23 +164,28 @@ def _strip_key(text: str) -> str:
     return _BRACKETED.sub("", text).rstrip(":：")
 
 
-def _is_key(text: str) -> bool:
+def _is_key(text: str, vocab: HeaderVocabulary) -> bool:
     """The key of a form's key–value line: 专项名称, 部门(单位)名称, 主管部门及代码, 实施单位."""
-    return bool(text) and _strip_key(text).endswith(header_vocabulary().caption_keys)
+    return bool(text) and _strip_key(text).endswith(vocab.caption_keys)
 
 
-def _is_value(text: str) -> bool:
+def _is_value(text: str, knowledge: Knowledge) -> bool:
     """A key's value is a name or a code (`宁德市人民政府办公室`, `127`, blank), never a
     figure with decimals, another key or a column heading."""
-    vocab = header_vocabulary()
+    vocab = knowledge.headers
     if not text:
         return True
-    if _is_key(text) or text in vocab.label or text in vocab.code or context().unit.search(text):
+    if (
+        _is_key(text, vocab)
+        or text in vocab.label
+        or text in vocab.code
+        or knowledge.context.unit.search(text)
+    ):
         return False
     return parse_amount(text) is None or text.isdigit()
 
 
-def _is_key_value_row(grid: Grid, row: int) -> bool:
+def _is_key_value_row(grid: Grid, row: int, knowledge: Knowledge) -> bool:
     """`专项名称 | 127部门整体` or `部门(单位)名称 | 宁德市人民政府办公室 | 部门预算编码 | 127`:
     the row's own cells, left to right, are key | value pairs (a lone unit caption aside)."""
     texts: list[str] = []
@@ -190,12 +197,13 @@ def _is_key_value_row(grid: Grid, row: int) -> bool:
             return False  # a heading ruled over several rows: a header, not a caption line
         if cell.col == c:
             texts.append(squash(cell.text))
-    texts = [t for t in texts if not (t and context().unit.search(t) and not _is_key(t))]
+    vocab, unit = knowledge.headers, knowledge.context.unit
+    texts = [t for t in texts if not (t and unit.search(t) and not _is_key(t, vocab))]
     if len(texts) % 2:
         texts.append("")
     pairs = list(zip(texts[::2], texts[1::2], strict=True))
     return any(k for k, _ in pairs) and all(
-        (_is_key(k) and _is_value(v)) or not (k or v) for k, v in pairs
+        (_is_key(k, vocab) and _is_value(v, knowledge)) or not (k or v) for k, v in pairs
     )
 
 
@@ -203,19 +211,21 @@ def _texts(grid: Grid, row: int) -> list[tuple[int, str]]:
     return list(enumerate(_row_texts(grid, row)))
 
 
-def _key_value_rows(grid: Grid) -> frozenset[int]:
+def _key_value_rows(grid: Grid, knowledge: Knowledge) -> frozenset[int]:
     """The key–value lines at the top of a form, above its header (titles ruled across the
     whole grid and blank rows between them aside)."""
     rows = set()
     for r in range(grid.n_rows):
-        if _is_key_value_row(grid, r):
+        if _is_key_value_row(grid, r, knowledge):
             rows.add(r)
         elif any(t and grid.at(r, c).colspan < grid.n_cols for c, t in _texts(grid, r)):
             break
     return frozenset(rows)
 
 
-def _header_path(grid: Grid, col: int, rows: Sequence[int]) -> list[tuple[str, int]]:
+def _header_path(
+    grid: Grid, col: int, rows: Sequence[int], context: Context
+) -> list[tuple[str, int]]:
     """Distinct header cells over a column, top to bottom, with the columns each spans.
     rows: the header rows that are not 栏次 rows."""
     path: list[tuple[str, int]] = []
@@ -226,14 +236,13 @@ def _header_path(grid: Grid, col: int, rows: Sequence[int]) -> list[tuple[str, i
             continue  # a caption ruled across the whole table is not a column header
         seen.add(id(cell))
         text = squash(cell.text)
-        if text and not _is_caption(text):
+        if text and not _is_caption(text, context):
             path.append((text, cell.colspan))
     return path
 
 
-def _is_caption(text: str) -> bool:
+def _is_caption(text: str, ctx: Context) -> bool:
     """A title, unit or publisher line ruled into the header (预算03表支出总表, 单位:万元)."""
-    ctx = context()
     return (
         text.endswith(("表", "表)"))
         or bool(ctx.unit.search(text))
@@ -241,10 +250,10 @@ def _is_caption(text: str) -> bool:
     )
 
 
-def _is_caption_row(texts: Sequence[str]) -> bool:
+def _is_caption_row(texts: Sequence[str], context: Context) -> bool:
     """A publisher and unit line ruled into the header (部门： | 某某厅 | 单位：万元): the row
     that holds the unit holds no column heading."""
-    return any(t and context().unit.search(t) for t in texts) and any(
+    return any(t and context.unit.search(t) for t in texts) and any(
         t.endswith((":", "：")) for t in texts
     )
 
@@ -269,19 +278,21 @@ def _body_role(grid: Grid, col: int, start: int, form: bool = False) -> str | No
     return "amount"
 
 
-def _columns(grid: Grid, header_rows: int, form: bool = False) -> list[Column]:
-    vocab = header_vocabulary()
-    captions = _key_value_rows(grid) if form else frozenset()
+def _columns(
+    grid: Grid, header_rows: int, knowledge: Knowledge, form: bool = False
+) -> list[Column]:
+    vocab = knowledge.headers
+    captions = _key_value_rows(grid, knowledge) if form else frozenset()
     text_rows = [
         r
         for r in range(header_rows)
         if r not in captions
-        and not _is_layout_row(texts := _row_texts(grid, r))
-        and not _is_caption_row(texts)
+        and not _is_layout_row(texts := _row_texts(grid, r), vocab)
+        and not _is_caption_row(texts, knowledge.context)
     ]
     columns = []
     for c in range(grid.n_cols):
-        path = _header_path(grid, c, text_rows)
+        path = _header_path(grid, c, text_rows, knowledge.context)
         texts = [t for t, _ in path]
         lowest = texts[-1] if texts else ""
         body = _body_role(grid, c, header_rows, form)
@@ -291,7 +302,7 @@ def _columns(grid: Grid, header_rows: int, form: bool = False) -> list[Column]:
             role = "code"
         elif lowest.endswith(_CODE_HEADINGS):  # 部门经济科目编码 codes; 单位编码 is layout
             role = "code" if body == "code" else "layout"
-        elif _names_rows(lowest) or lowest in vocab.unit_label or body == "label":
+        elif _names_rows(lowest, vocab) or lowest in vocab.unit_label or body == "label":
             role = "label"
         elif not texts and body == "code":
             role = "code"
@@ -306,20 +317,19 @@ def _columns(grid: Grid, header_rows: int, form: bool = False) -> list[Column]:
     return columns
 
 
-def _is_code_heading(header: str) -> bool:
+def _is_code_heading(header: str, vocab: HeaderVocabulary) -> bool:
     """类, 款, 科目编码, 序号: a heading over codes or numbering, never over figures."""
-    vocab = header_vocabulary()
     return header in vocab.code or header in vocab.layout or header.endswith(_CODE_HEADINGS)
 
 
-def _names_rows(header: str) -> bool:
+def _names_rows(header: str, vocab: HeaderVocabulary) -> bool:
     """A heading that names the row (项目名称; 三级指标 in a form's indicator block)."""
-    vocab = header_vocabulary()
     return header in vocab.label or header in vocab.block_headings
 
 
-def _groups(grid: Grid, columns: list[Column], spec: TableSpec) -> list[Group]:
-    vocab = header_vocabulary()
+def _groups(
+    grid: Grid, columns: list[Column], spec: TableSpec, vocab: HeaderVocabulary
+) -> list[Group]:
     groups: list[Group] = []
     for col in columns:
         starts_group = not groups or (col.role in ("code", "label") and groups[-1].amount_cols)
@@ -359,6 +369,7 @@ def column_meaning(
     path: tuple[str, ...],
     siblings: list[tuple[str, ...]],
     spec: TableSpec,
+    knowledge: Knowledge,
     single: bool,
     year: int | None,
     doc_kind: str | None,
@@ -366,19 +377,21 @@ def column_meaning(
 ) -> ColumnMeaning:
     """Read one amount column by the concept rules (normalize/concepts.py). A side printed with
     one amount column in a table that names it (single_amount) is the table's figure."""
-    concepts = read_concepts(path, spec, doc_kind, year, siblings)
+    rules = knowledge.concepts
+    concepts = read_concepts(path, spec, knowledge, doc_kind, year, siblings)
     if single:
         concepts = Concepts(concepts.measure)
-        own = concepts.measure == own_measure(spec, doc_kind)
+        own = concepts.measure == own_measure(spec, rules, doc_kind)
         name = spec.single_amount if own else concepts.measure
     else:
-        name, concepts = name_column(concepts, path, spec, doc_kind, year, keep_flow)
-        if any(is_of_which_heading(c) for c in path) and "其中" not in name:
+        name, concepts = name_column(concepts, path, spec, knowledge, doc_kind, year, keep_flow)
+        if any(is_of_which_heading(c, rules) for c in path) and "其中" not in name:
             # contract: a 其中 column keeps the 其中: part in column_name (其中:事业单位经营支出)
             name = f"其中:{name}"
-    unit = PERCENT if concepts.measure == RATE else heading_unit(path)
-    indicator = unit is None and is_indicator(path)
-    id_ = concept_column_id(concepts, name)
+    q = knowledge.quantities
+    unit = PERCENT if concepts.measure == RATE else heading_unit(path, q)
+    indicator = unit is None and is_indicator(path, q)
+    id_ = concept_column_id(concepts, name, knowledge)
     return ColumnMeaning(name, id_, concepts, unit, indicator, tuple(path))
 
 
@@ -386,6 +399,7 @@ def _one_column_per_name(
     names: dict[int, ColumnMeaning],
     cols: Sequence[int],
     spec: TableSpec,
+    knowledge: Knowledge,
     year: int | None,
     doc_kind: str | None,
 ) -> None:
@@ -406,19 +420,25 @@ def _one_column_per_name(
             if c == printed[0]:
                 continue
             kept = Concepts(meaning.concepts.measure, unmapped=True)
-            name, kept = name_column(kept, names[c].path, spec, doc_kind, year)
-            names[c] = replace(meaning, name=name, id=concept_column_id(kept, name), concepts=kept)
+            name, kept = name_column(kept, names[c].path, spec, knowledge, doc_kind, year)
+            cid = concept_column_id(kept, name, knowledge)
+            names[c] = replace(meaning, name=name, id=cid, concepts=kept)
 
 
 def layout_of(
-    grid: Grid, spec: TableSpec, year: int | None = None, doc_kind: str | None = None
+    grid: Grid,
+    spec: TableSpec,
+    knowledge: Knowledge,
+    year: int | None = None,
+    doc_kind: str | None = None,
 ) -> Layout:
-    """Groups and amount columns of one grid. year, doc_kind: the document's fiscal year and
-    预算/决算, which set each column's measure (2025年预算数 in a 2026 budget → 上年预算数)."""
-    header_rows = header_row_count(grid, spec.form)
-    columns = _columns(grid, header_rows, spec.form)
-    groups = _groups(grid, columns, spec)
-    sections = header_vocabulary().sections if spec.two_sided else frozenset()
+    """Groups and amount columns of one grid, read by the knowledge's header vocabulary and
+    concept rules. year, doc_kind: the document's fiscal year and 预算/决算, which set each
+    column's measure (2025年预算数 in a 2026 budget → 上年预算数)."""
+    header_rows = header_row_count(grid, knowledge, spec.form)
+    columns = _columns(grid, header_rows, knowledge, spec.form)
+    groups = _groups(grid, columns, spec, knowledge.headers)
+    sections = knowledge.headers.sections if spec.two_sided else frozenset()
 
     def path(c: int) -> tuple[str, ...]:
         return tuple(p for p in columns[c].path if p not in sections)
@@ -431,7 +451,7 @@ def layout_of(
         side = [g for g in groups if g.section == group.section] if spec.two_sided else groups
         for c in group.amount_cols:
             siblings = [path(d) for g in side for d in g.amount_cols if d != c]
-            names[c] = column_meaning(path(c), siblings, spec, single, year, doc_kind)
+            names[c] = column_meaning(path(c), siblings, spec, knowledge, single, year, doc_kind)
     for group in groups:
         single = bool(spec.single_amount) and len(group.amount_cols) == 1
         side = [g for g in groups if g.section == group.section] if spec.two_sided else groups
@@ -440,10 +460,12 @@ def layout_of(
             if any(names[d] == names[c] for d in others):
                 # two columns read the same: a printed year flow tells one from the other
                 siblings = [path(d) for d in others]
-                names[c] = column_meaning(path(c), siblings, spec, single, year, doc_kind, True)
+                names[c] = column_meaning(
+                    path(c), siblings, spec, knowledge, single, year, doc_kind, True
+                )
     for section in {g.section for g in groups} if spec.two_sided else {None}:
         cols = [c for g in groups if section in (None, g.section) for c in g.amount_cols]
-        _one_column_per_name(names, cols, spec, year, doc_kind)
+        _one_column_per_name(names, cols, spec, knowledge, year, doc_kind)
     headers = {col.index: col.header for col in columns}
     return Layout(grid.n_cols, groups, names, header_rows, headers)
 
@@ -456,6 +478,7 @@ class _RowReader:
     spec: TableSpec
     layout: Layout
     joiners: list[SplitCodeJoiner]
+    knowledge: Knowledge
     units: dict[int, str] = field(default_factory=dict)
     doc_kind: str | None = None
     year: int | None = None
@@ -475,7 +498,8 @@ class _RowReader:
         the text to its left, so that nothing printed is lost."""
         out = []
         amount_cols = {c for g in self.layout.groups for c in g.amount_cols}
-        unmapped = Concepts(own_measure(self.spec, self.doc_kind), unmapped=True)
+        k = self.knowledge
+        unmapped = Concepts(own_measure(self.spec, k.concepts, self.doc_kind), unmapped=True)
         label = ""
         for c in range(grid.n_cols):
             text = grid.text(row, c)
@@ -483,15 +507,17 @@ class _RowReader:
             # a text column with a heading (实际完成值 over `37500`, `符合国家要求`) names
             # its figures; a heading that names rows (三级指标) does not
             heading = self.layout.headers.get(c, "")
-            heading = "" if _names_rows(heading) or _is_code_heading(heading) else heading
+            code_heading = _is_code_heading(heading, k.headers)
+            heading = "" if _names_rows(heading, k.headers) or code_heading else heading
             if value is None:
                 label = text or label
             elif c not in amount_cols and label and (heading or not is_code(text)):
                 name = item_name(label)
                 column = heading or name
-                unit, money = self._unit(grid, row, c, heading_unit([heading]), heading)
-                meaning = ColumnMeaning(column, concept_column_id(unmapped, column), unmapped)
-                if money and not is_indicator([heading]):
+                own = heading_unit([heading], k.quantities)
+                unit, money = self._unit(grid, row, c, own, heading)
+                meaning = ColumnMeaning(column, concept_column_id(unmapped, column, k), unmapped)
+                if money and not is_indicator([heading], k.quantities):
                     meaning = self._row_meaning(meaning, ((heading,) if heading else ()), label)
                 out.append(
                     Record(
@@ -521,11 +547,17 @@ class _RowReader:
         其他资金, a 绩效目标表 `实施期资金总额： | 23887.72`. A figure whose column names no
         fund, spending or expense takes the concepts of its column's path and its row label."""
         c = meaning.concepts
-        if not label or is_bare_total(label) or any((c.fund, c.spending, c.expense_item)):
+        if (
+            not label
+            or is_bare_total(label, self.knowledge.concepts)
+            or any((c.fund, c.spending, c.expense_item))
+        ):
             return meaning
         key = (path, label)
         if key not in self._by_row:
-            row = column_meaning((*path, label), [], self.spec, False, self.year, self.doc_kind)
+            row = column_meaning(
+                (*path, label), [], self.spec, self.knowledge, False, self.year, self.doc_kind
+            )
             r = row.concepts
             self._by_row[key] = row if any((r.fund, r.spending, r.expense_item)) else meaning
         return self._by_row[key]
@@ -539,11 +571,12 @@ class _RowReader:
         prints (`资金金额（万元）` heading the 资金总额 rows), else the table's."""
         if own is not None:
             return own, True
-        indicator = is_indicator([heading])
+        q = self.knowledge.quantities
+        indicator = is_indicator([heading], q)
         if not (indicator or self.spec.form):
             return None, True
-        units = [grid.text(row, c) for c, h in self.layout.headers.items() if is_unit_column(h)]
-        unit = row_unit([*units, *_texts_left_of(grid, row, col)])
+        units = [grid.text(row, c) for c, h in self.layout.headers.items() if is_unit_column(h, q)]
+        unit = row_unit([*units, *_texts_left_of(grid, row, col)], q)
         return unit, unit is not None or not indicator
 
     def _label_text(self, grid: Grid, row: int, group: Group) -> str:
@@ -576,7 +609,8 @@ class _RowReader:
             return preferred or cols[-1:]
         if len(cols) > 1 and self.spec.form:
             # 三级指标 names an indicator, not the 年度指标值 printed right of it
-            naming = [c for c in cols if _names_rows(self.layout.headers.get(c, ""))]
+            vocab = self.knowledge.headers
+            naming = [c for c in cols if _names_rows(self.layout.headers.get(c, ""), vocab)]
             return naming[-1:] or cols[-1:]
         return cols[-1:]
 
@@ -746,9 +780,9 @@ def _row_signature(grid: Grid, row: int) -> tuple[str, ...]:
     return tuple(squash(grid.text(row, c)) for c in range(grid.n_cols))
 
 
-def _is_block_heading_row(grid: Grid, row: int) -> bool:
+def _is_block_heading_row(grid: Grid, row: int, vocab: HeaderVocabulary) -> bool:
     """A row printing two or more headings that open a second header (一级指标 | 二级指标)."""
-    headings = header_vocabulary().block_headings
+    headings = vocab.block_headings
     return sum(t in headings for t in _row_texts(grid, row)) >= 2
 
 
@@ -766,13 +800,16 @@ def _row_block(grid: Grid, start: int, stop: int) -> Grid:
     return Grid(grid.page, grid.xs, grid.ys[start : stop + 1], cells, grid.ruled)
 
 
-def form_blocks(grid: Grid) -> list[Grid]:
+def form_blocks(grid: Grid, knowledge: Knowledge) -> list[Grid]:
     """A form's grid cut where a second header starts inside its body: the 部门整体绩效自评表
     prints its 资金 block (预算安排 | 拨付情况 | 结余情况 …) and below it the indicator block
     (一级指标 | 二级指标 | 三级指标 | 年度指标值 | 实际完成值 | 指标分值 | 自评得分), each
     read by its own header. One block where there is no second header."""
-    first_body = header_row_count(grid, form=True)
-    starts = [r for r in range(first_body + 1, grid.n_rows) if _is_block_heading_row(grid, r)]
+    first_body = header_row_count(grid, knowledge, form=True)
+    vocab = knowledge.headers
+    starts = [
+        r for r in range(first_body + 1, grid.n_rows) if _is_block_heading_row(grid, r, vocab)
+    ]
     if not starts:
         return [grid]
     edges = [0, *starts, grid.n_rows]
@@ -782,12 +819,14 @@ def form_blocks(grid: Grid) -> list[Grid]:
 def build_frame(
     spec: TableSpec,
     grids: Sequence[Grid],
+    knowledge: Knowledge,
     year: int | None = None,
     doc_kind: str | None = None,
 ) -> TableFrame:
-    """Records of a table printed over one or more grids (pages), in printed order.
-    year, doc_kind: the document's fiscal year and 预算/决算 (else the table's own kind),
-    from which each column's measure is read."""
+    """Records of a table printed over one or more grids (pages), in printed order, read by
+    the knowledge (header vocabulary, concept rules, quantities, 类 by name). year, doc_kind:
+    the document's fiscal year and 预算/决算 (else the table's own kind), from which each
+    column's measure is read."""
     records: list[Record] = []
     layout: Layout | None = None
     first_body: list[tuple[str, ...]] = []
@@ -797,9 +836,14 @@ def build_frame(
     joiners: list[SplitCodeJoiner] = []
     units: dict[int, str] = {}  # the 预算单位 each group's rows belong to, across pages
     printed: dict[str, ColumnMeaning] = {}
-    blocks = [(b, i > 0) for g in grids for i, b in enumerate(form_blocks(g) if spec.form else [g])]
+    by_name = knowledge.class_by_name
+    blocks = [
+        (b, i > 0)
+        for g in grids
+        for i, b in enumerate(form_blocks(g, knowledge) if spec.form else [g])
+    ]
     for grid, inner in blocks:
-        own = layout_of(grid, spec, year, doc_kind)
+        own = layout_of(grid, spec, knowledge, year, doc_kind)
         texts = _header_texts(grid, own.header_rows)
         # A page that continues a table without repeating its header: its leading rows
         # (blank, or label-only template rows) share no text with the real header. A second
@@ -807,16 +851,16 @@ def build_frame(
         inherits = not inner and layout is not None and not (texts & first_header)
         if inherits and grid.n_cols != layout.n_cols:
             layout = _realigned(own, grid, layout, previous)
-            joiners = [SplitCodeJoiner() for _ in layout.groups]
+            joiners = [SplitCodeJoiner(by_name) for _ in layout.groups]
         elif not inherits:
             layout = own
             first_header = first_header or texts
             if len(joiners) != len(layout.groups):  # a repeated header keeps the 类/款 carry
-                joiners = [SplitCodeJoiner() for _ in layout.groups]
+                joiners = [SplitCodeJoiner(by_name) for _ in layout.groups]
         previous = grid
         printed.update((m.name, m) for m in layout.names.values())
         start = 0 if inherits else layout.header_rows
-        reader = _RowReader(spec, layout, joiners, units, doc_kind, year)
+        reader = _RowReader(spec, layout, joiners, knowledge, units, doc_kind, year)
         # Only a known table's page that reprints the header exactly can reprint its first
         # rows as layout; a form (one project a page) may print the same project twice.
         repeated = not spec.form and grid is not grids[0] and texts == first_header

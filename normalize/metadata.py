@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import regex
 from budgetpdf.contract.text import squash
 from budgetpdf.extract.layout import TextLine
-from budgetpdf.schemas.knowledge import MetadataRules, context, metadata_rules
+from budgetpdf.schemas.knowledge import Context, Knowledge, MetadataRules
 
 # `(20\d{2})年 … 部门预算` anywhere in a line: the year of a document's own heading
 # (`第二部分2026年度部门预算报表`) when no title names the publisher.
@@ -52,7 +52,7 @@ class _Title:
     publisher: str | None
 
 
-def organisation_name(text: str) -> str | None:
+def organisation_name(text: str, rules: MetadataRules) -> str | None:
     """The organisation a candidate names, or None when it names none.
 
     In: printed text (any width, spaces). Out: the squashed name, with a leading heading
@@ -60,15 +60,15 @@ def organisation_name(text: str) -> str | None:
     `部门`/`单位` decoration removed, a printed scope mark kept (`深圳市应急管理局(本级)`).
     None for a heading alone (`第二部分`, `二、`), a place alone (`上海市`), a fragment of a
     sentence or table title (`万元`, `收支总表`), or anything not ending with an organisation
-    suffix of schemas/metadata.toml."""
-    return _judge(text, metadata_rules())[0]
+    suffix of schemas/metadata.toml (rules: `Knowledge.metadata`)."""
+    return _judge(text, rules)[0]
 
 
-def candidate_kind(text: str) -> str:
+def candidate_kind(text: str, rules: MetadataRules) -> str:
     """Why a printed candidate is or is not an organisation name: `organisation`,
     `heading` (nothing left once the heading is taken off), `place`, `fragment`, or `other`
     (no organisation suffix). For reports that count bad publishers."""
-    return _judge(text, metadata_rules())[1]
+    return _judge(text, rules)[1]
 
 
 def _judge(text: str, rules: MetadataRules) -> tuple[str | None, str]:
@@ -102,9 +102,9 @@ def _title(text: str, rules: MetadataRules) -> _Title | None:
     pre, mid = m.group("pre"), m.group("mid")
     publisher = None
     if not mid:
-        publisher = organisation_name(pre)
+        publisher = organisation_name(pre, rules)
     elif not pre or rules.place.match(pre) or rules.headings.fullmatch(pre):
-        publisher = organisation_name(mid)
+        publisher = organisation_name(mid, rules)
     return _Title(int(m.group("year")), m.group("kind"), m.group("scope"), publisher)
 
 
@@ -141,7 +141,7 @@ def _labelled(texts: Iterable[str], rules: MetadataRules) -> list[tuple[int, str
         for rank, pattern in enumerate(rules.labels):
             m = pattern.match(s)
             if m:
-                name = organisation_name(rules.label_tail.sub("", m.group("name")))
+                name = organisation_name(rules.label_tail.sub("", m.group("name")), rules)
                 if name:
                     out.append((rank, name))
                 break
@@ -153,10 +153,11 @@ def _most_common(names: Iterable[str]) -> str | None:
     return counts.most_common(1)[0][0] if counts else None
 
 
-def _document_title(texts: Iterable[str], rules: MetadataRules) -> _Title | None:
+def _document_title(texts: Iterable[str], rules: MetadataRules, context: Context) -> _Title | None:
     """The first line of running text that is the document's title with its publisher,
-    a heading number taken off (`第二部分江苏省高级人民法院2018年度预算表`)."""
-    prose = context().not_title
+    a heading number taken off (`第二部分江苏省高级人民法院2018年度预算表`); prose (the
+    context's not_title lines) is none."""
+    prose = context.not_title
     for s in texts:
         if prose.search(s):
             continue
@@ -184,17 +185,19 @@ def _table_year(titles: Sequence[str], texts: Sequence[str], rules: MetadataRule
 
 def read_metadata(
     lines: list[TextLine],
+    knowledge: Knowledge,
     table_kinds: Counter[str],
     unit_names: list[str],
     table_titles: Sequence[str] = (),
 ) -> DocumentMeta:
     """Publisher, year, kind and scope of a document, with notes on how they were found.
 
-    In: every text line of the document in reading order; the kind (决算/预算) of each
+    In: every text line of the document in reading order; the loaded knowledge (its
+    metadata rules, and the context's prose lines); the kind (决算/预算) of each
     printed canonical table; the 部门/单位 line of each printed table (`unit_names`); the
     printed titles of its tables. Out: `DocumentMeta`; publisher None (and a note) when
     no position names an organisation; year None only when no title or header prints one."""
-    rules = metadata_rules()
+    rules = knowledge.metadata
     texts = [squash(line.text) for line in lines]
     cover = _cover(lines, rules)
     notes: list[str] = []
@@ -205,11 +208,11 @@ def read_metadata(
         on_cover = sorted(_labelled(cover, rules))
         publisher = on_cover[0][1] if on_cover else None
     if not publisher:
-        heading = _document_title(texts, rules)
+        heading = _document_title(texts, rules, knowledge.context)
         publisher = heading.publisher if heading else None
         title = title or heading
     if not publisher:
-        in_tables = [n for u in unit_names if (n := organisation_name(u))]
+        in_tables = [n for u in unit_names if (n := organisation_name(u, rules))]
         in_tables += [name for _, name in _labelled(texts, rules)]
         publisher = _most_common(in_tables)
     if not publisher:

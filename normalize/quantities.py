@@ -12,7 +12,7 @@ from collections.abc import Iterable, Sequence
 
 import regex
 from budgetpdf.contract.text import squash
-from budgetpdf.schemas.knowledge import quantities
+from budgetpdf.schemas.knowledge import Quantities
 
 PERCENT = "%"
 _BRACKETED = regex.compile(r"[(（][^()（）]*[)）]")
@@ -35,54 +35,54 @@ def is_rate(path: Sequence[str]) -> bool:
     return False
 
 
-def unit_of(text: str) -> str | None:
+def unit_of(text: str, q: Quantities) -> str | None:
     """The unit a text is or ends with in brackets, if it is a known unit or a ratio of
     known units: `万元`, `（万元）`, `元/天`, `系统平台运维和建设项目数量(项)` → 项;
-    `因公出国(境)` → None."""
+    `因公出国(境)` → None. q: the known units (`Knowledge.quantities`)."""
     s = squash(text)
-    if _is_unit(s):
+    if _is_unit(s, q):
         return s
     m = _CLOSING_UNIT.search(s)
-    return m.group(1) if m and _is_unit(m.group(1)) else None
+    return m.group(1) if m and _is_unit(m.group(1), q) else None
 
 
-def _is_unit(text: str) -> bool:
+def _is_unit(text: str, q: Quantities) -> bool:
     # 元/天, 元/人·年 (聘用注册会计师单位成本 ≤ 800 元/天): every part a known unit
-    known = quantities().units
+    known = q.units
     return bool(text) and all(p in known for p in _RATIO.split(text))
 
 
-def heading_unit(path: Sequence[str]) -> str | None:
+def heading_unit(path: Sequence[str], q: Quantities) -> str | None:
     """The unit an amount column's heading gives its figures, whatever the table's unit:
     % for a rate (`增减率`, `执行率(B/A)`), 分 for scores (`分值权重（90分）`, `得分`), else a
-    known unit closing a heading (`预算金额（万元）`); None when the heading names none."""
+    known unit closing a heading (`预算金额（万元）`); None when the heading names none.
+    q: the score and unit patterns (`Knowledge.quantities`)."""
     if is_rate(path):
         return PERCENT
-    q = quantities()
     if any(q.score.search(squash(t)) for t in path):
         return q.score_unit
     for text in reversed(path):
-        if unit := unit_of(text):
+        if unit := unit_of(text, q):
             return unit
     return None
 
 
-def is_indicator(path: Sequence[str]) -> bool:
+def is_indicator(path: Sequence[str], q: Quantities) -> bool:
     """A heading over indicator values (`本年绩效指标值`, `指标值`, `实际完成值`): figures in
     their own row's unit, never money by default."""
-    return any(quantities().indicator.search(squash(t)) for t in path)
+    return any(q.indicator.search(squash(t)) for t in path)
 
 
-def is_unit_column(heading: str) -> bool:
+def is_unit_column(heading: str, q: Quantities) -> bool:
     """A heading over each row's unit (`绩效度量单位`, `计量单位`)."""
-    return bool(quantities().unit_column.search(squash(heading)))
+    return bool(q.unit_column.search(squash(heading)))
 
 
-def row_unit(texts: Iterable[str]) -> str | None:
+def row_unit(texts: Iterable[str], q: Quantities) -> str | None:
     """The first known unit among a row's texts, each the unit itself (a unit column's
     `万元`) or a name ending in one (`视频监控运维覆盖率（%）`, the row heading `资金金额
     （万元）`); texts nearest the figure first."""
     for text in texts:
-        if text and (unit := unit_of(text)):
+        if text and (unit := unit_of(text, q)):
             return unit
     return None

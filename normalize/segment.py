@@ -4,14 +4,13 @@ grid continues the table of the page before."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import cache
 
 import regex
 from budgetpdf.contract.text import squash, strip_ordinal
 from budgetpdf.extract.grid import Grid
 from budgetpdf.extract.layout import TextLine
 from budgetpdf.extract.page import PageLayout
-from budgetpdf.schemas.knowledge import OTHER, TableSpec, context, table_specs
+from budgetpdf.schemas.knowledge import OTHER, Context, Knowledge, TableSpec
 
 MAX_TITLE_CHARS = 60
 UNNAMED = "未命名表格"
@@ -56,90 +55,89 @@ class TableSegment:
         return self.spec.name or squash(self.title_raw) or self.borrowed_title or UNNAMED
 
 
-def find_label(text: str) -> str | None:
+def find_label(text: str, context: Context) -> str | None:
+    """The table label a text prints (预算01表, 表一), by the label patterns of context."""
     s = squash(text)
-    for pattern in context().labels:
+    for pattern in context.labels:
         m = pattern.search(s)
         if m:
             return m.group(0)
     return None
 
 
-def _strip_labels(s: str) -> str:
-    for pattern in context().labels:
+def _strip_labels(s: str, context: Context) -> str:
+    for pattern in context.labels:
         s = pattern.sub("", s)
     return s
 
 
-def match_title(line: TextLine) -> Title | None:
-    """The canonical table a line titles, OTHER for an unknown 'xx表', or None for prose."""
+def match_title(line: TextLine, knowledge: Knowledge) -> Title | None:
+    """The canonical table a line titles (by the knowledge's title variants), OTHER for an
+    unknown 'xx表', or None for prose."""
     raw = line.text
     s = squash(raw)
-    if not s or len(s) > MAX_TITLE_CHARS or context().not_title.search(s):
+    context = knowledge.context
+    if not s or len(s) > MAX_TITLE_CHARS or context.not_title.search(s):
         return None
-    label = find_label(s)
-    core = _core(s)
+    label = find_label(s, context)
+    core = _core(s, context)
     if not regex.sub(r"(\([^()]*\))+$", "", core).endswith("表"):
         return None
-    best = _best_variant(core)
+    best = _best_variant(core, knowledge)
     if best is None:
         return Title(OTHER, raw, label, line)
     return Title(best[1], raw, label, line, fallback=best[2])
 
 
-def _core(s: str) -> str:
-    core = strip_ordinal(_strip_labels(s)).rstrip(":：")
+def _core(s: str, context: Context) -> str:
+    core = strip_ordinal(_strip_labels(s, context)).rstrip(":：")
     return regex.sub(r"[\"“”'‘’「」『』]", '"', core)
 
 
-def _best_variant(core: str) -> tuple[str, TableSpec, bool] | None:
-    """The longest printed variant of a table's title that the title holds."""
+def _best_variant(core: str, knowledge: Knowledge) -> tuple[str, TableSpec, bool] | None:
+    """The longest printed variant of a table's title that the title holds (`Knowledge.titles`:
+    with its table and whether it is a fallback title)."""
     best: tuple[str, TableSpec, bool] | None = None
-    for variant, spec, fallback in title_variants():
-        if variant in core and (best is None or len(variant) > len(best[0])):
-            best = (variant, spec, fallback)
+    for v in knowledge.titles:
+        if v.text in core and (best is None or len(v.text) > len(best[0])):
+            best = (v.text, v.spec, v.fallback)
     return best
 
 
-@cache
-def title_variants() -> tuple[tuple[str, TableSpec, bool], ...]:
-    """Every printed variant with its table and whether it is a fallback title (a table
-    that stands for the canonical one only where the document prints no primary twin)."""
-    out = [(v, spec, False) for spec in table_specs() for v in spec.titles]
-    out += [(v, spec, True) for spec in table_specs() for v in spec.fallback_titles]
-    out += [(squash(v), OTHER, False) for v in context().other_titles]
-    return tuple(out)
-
-
-def page_titles(page: PageLayout) -> list[Title]:
+def page_titles(page: PageLayout, knowledge: Knowledge) -> list[Title]:
+    """The titles a page prints, each read with the line above or below it where a title is
+    wrapped over two lines."""
     titles: list[Title] = []
     for i, line in enumerate(page.lines):
-        title = match_title(line)
+        title = match_title(line, knowledge)
         if title and i > 0 and not (titles and titles[-1].line is page.lines[i - 1]):
-            title = _joined(page.lines[i - 1], line, title)
+            title = _joined(page.lines[i - 1], line, title, knowledge)
         if title and i + 1 < len(page.lines):
-            title = _joined(line, page.lines[i + 1], title, qualifier=True)
+            title = _joined(line, page.lines[i + 1], title, knowledge, qualifier=True)
         if title:
             titles.append(title)
     return titles
 
 
-def _joined(upper: TextLine, lower: TextLine, title: Title, qualifier: bool = False) -> Title:
+def _joined(
+    upper: TextLine, lower: TextLine, title: Title, knowledge: Knowledge, qualifier: bool = False
+) -> Title:
     """A title wrapped over two lines (…"三公"经费及 / 会议费、培训费支出预算表, or …明细表 /
     (按支出经济分类科目)): read together, they name the table the whole title says."""
     if lower.top - upper.bottom >= upper.height:
         return title
     s = squash(lower.text)
-    if qualifier and (not (s.startswith("(") and s.endswith(")")) or match_title(lower)):
+    context = knowledge.context
+    if qualifier and (not (s.startswith("(") and s.endswith(")")) or match_title(lower, knowledge)):
         return title  # a qualifier is no title itself: （八）一般公共预算支出表（按经济分类）
     if not qualifier and (
-        find_label(s)  # 表8 … and 八、… start a title of their own
+        find_label(s, context)  # 表8 … and 八、… start a title of their own
         or strip_ordinal(s) != s
-        or not _strip_labels(squash(upper.text))  # a label line (表八) over its title
-        or not _wraps(squash(upper.text) + s, s)
+        or not _strip_labels(squash(upper.text), context)  # a label line (表八) over its title
+        or not _wraps(squash(upper.text) + s, s, knowledge)
     ):
         return title
-    joined = match_title(TextLine((*upper.words, *lower.words)))
+    joined = match_title(TextLine((*upper.words, *lower.words)), knowledge)
     if joined is None or joined.spec is OTHER or (not qualifier and joined.spec is title.spec):
         return title
     return joined
@@ -148,21 +146,21 @@ def _joined(upper: TextLine, lower: TextLine, title: Title, qualifier: bool = Fa
 WRAPPED_TITLE_CHARS = 4
 
 
-def _wraps(whole: str, lower: str) -> bool:
+def _wraps(whole: str, lower: str, knowledge: Knowledge) -> bool:
     """Whether a title read over two lines names its table by words printed on the upper
     line too, more than a word cut at the break (支出决 / 算表 is no 支出决算表)."""
-    core = _core(whole)
-    best = _best_variant(core)
+    core = _core(whole, knowledge.context)
+    best = _best_variant(core, knowledge)
     if best is None:
         return False
-    upper_chars = len(core) - len(_core(lower)) - core.find(best[0])
+    upper_chars = len(core) - len(_core(lower, knowledge.context)) - core.find(best[0])
     return upper_chars >= WRAPPED_TITLE_CHARS
 
 
 _CJK = regex.compile(r"\p{Han}")
 
 
-def title_like_above(page: PageLayout, top: float) -> str | None:
+def title_like_above(page: PageLayout, top: float, context: Context) -> str | None:
     """The nearest line above `top` that could name a table: short, with Chinese words,
     no prose (not_title) and no unit, label or 部门 line (`四、部门人员情况说明` over a
     chart's grid). None where the page prints none."""
@@ -172,9 +170,9 @@ def title_like_above(page: PageLayout, top: float) -> str | None:
         if (
             len(s) <= MAX_TITLE_CHARS
             and len(_CJK.findall(s)) >= 2
-            and not context().not_title.search(line.text)  # ， before NFKC makes it ,
-            and not context().not_title.search(s)
-            and not is_context_line(line)
+            and not context.not_title.search(line.text)  # ， before NFKC makes it ,
+            and not context.not_title.search(s)
+            and not is_context_line(line, context)
         ):
             return s
     return None
@@ -194,24 +192,24 @@ def listed_tables(page: PageLayout, titles: list[Title]) -> dict[str, str]:
     return {t.spec.id: t.text for t in titles} if toc else {}
 
 
-def find_unit(lines: list[TextLine]) -> str | None:
+def find_unit(lines: list[TextLine], context: Context) -> str | None:
     """The money unit printed on a table's title lines (千元, 万元, 亿元 or 元): a unit line
     (`金额单位：万元`, `单位:元`, `（万元）` alone), one after a 部门 name on the same line
     (`部门：江苏省人民检察院 单位：万元`), or a bracketed unit closing the title itself
-    (`收支总表（万元）`). None where none is printed."""
-    ctx = context()
+    (`收支总表（万元）`), by the unit patterns of context. None where none is printed."""
     for line in lines:
         s = squash(line.text)
-        m = ctx.unit.search(s) or ctx.title_unit.search(s)
+        m = context.unit.search(s) or context.title_unit.search(s)
         if m:
             return next(g for g in m.groups() if g)
     return None
 
 
-def find_unit_name(lines: list[TextLine]) -> str | None:
+def find_unit_name(lines: list[TextLine], context: Context) -> str | None:
+    """The 部门/单位 a table's lines name (`部门：某某局`), by the publisher patterns."""
     for line in lines:
         s = squash(line.text)
-        for pattern in context().publisher:
+        for pattern in context.publisher:
             m = pattern.match(s)
             if m and m.group(1):
                 return m.group(1)
@@ -283,14 +281,20 @@ def _grid_below(page: PageLayout, title: Title) -> bool:
 CONTEXT_LINES_IN_TABLE = 3
 
 
-def is_context_line(line: TextLine) -> bool:
+def is_context_line(line: TextLine, context: Context) -> bool:
     """A line printed with a title rather than in the table: a unit (金额单位：万元, or
     `部门：某某局 单位：万元` on one line), a label (表一), or a 部门/单位 line."""
     s = squash(line.text)
-    return bool(context().unit.search(s) or find_label(s) and len(s) < 20 or find_unit_name([line]))
+    return bool(
+        context.unit.search(s)
+        or (find_label(s, context) and len(s) < 20)
+        or find_unit_name([line], context)
+    )
 
 
-def title_lines(page: PageLayout, title: Title, region_top: float) -> list[TextLine]:
+def title_lines(
+    page: PageLayout, title: Title, region_top: float, context: Context
+) -> list[TextLine]:
     """The lines printed with a title: those between it and its table, and, where the title
     is ruled into the table's first rows (预算02表 收入总表 inside the grid, its
     `金额单位：万元` on the next line, region_top above both), the context lines that follow
@@ -301,7 +305,7 @@ def title_lines(page: PageLayout, title: Title, region_top: float) -> list[TextL
     for line in lines:
         if line.bottom <= region_top + 1 or line.top <= title.line.bottom:
             out.append(line)
-        elif extra < CONTEXT_LINES_IN_TABLE and is_context_line(line):
+        elif extra < CONTEXT_LINES_IN_TABLE and is_context_line(line, context):
             out.append(line)
             extra += 1
         else:
@@ -310,9 +314,11 @@ def title_lines(page: PageLayout, title: Title, region_top: float) -> list[TextL
 
 
 def describe(
-    page: PageLayout, title: Title, region_top: float
+    page: PageLayout, title: Title, region_top: float, context: Context
 ) -> tuple[str | None, str | None, str | None]:
     """(table_code, unit, unit_name) printed with a title (see title_lines)."""
-    lines = title_lines(page, title, region_top)
-    label = title.label or next((lab for ln in lines if (lab := find_label(ln.text))), None)
-    return label, find_unit(lines), find_unit_name(lines)
+    lines = title_lines(page, title, region_top, context)
+    label = title.label or next(
+        (lab for ln in lines if (lab := find_label(ln.text, context))), None
+    )
+    return label, find_unit(lines, context), find_unit_name(lines, context)

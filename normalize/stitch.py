@@ -26,15 +26,17 @@ from budgetpdf.normalize.segment import (
     segment_page,
     title_like_above,
 )
-from budgetpdf.schemas.knowledge import OTHER, table_specs
+from budgetpdf.schemas.knowledge import OTHER, Knowledge
 
 PAGE_NUMBER = regex.compile(r"^[-—–]?\d{1,4}[-—–]?$|^第\d+页")
 
 
 @dataclass(slots=True)
 class DocumentReader:
-    """Walks the pages once, stitching fragments into tables as it goes."""
+    """Walks the pages once, stitching fragments into tables as it goes. knowledge: the
+    loaded knowledge its titles, units and headers are read by."""
 
+    knowledge: Knowledge
     segments: list[TableSegment] = field(default_factory=list)
     lines: list[TextLine] = field(default_factory=list)
     pages: int = 0
@@ -66,7 +68,7 @@ class DocumentReader:
                 self.unread_pages.append(page.number)
             self._open = None
             return
-        titles = page_titles(page)
+        titles = page_titles(page, self.knowledge)
         listed = listed_tables(page, titles)
         if listed:
             self.listed.update(listed)
@@ -88,7 +90,7 @@ class DocumentReader:
 
     def _start(self, page: PageLayout, title, fragment: Fragment) -> None:
         table_top = body_top(fragment.grid) if fragment.grid else fragment.region[1] + 60
-        label, unit, unit_name = describe(page, title, table_top)
+        label, unit, unit_name = describe(page, title, table_top, self.knowledge.context)
         if self._open and self._open.fragments and self._open.fragments[-1].title is title:
             segment = self._open  # a second grid under the same title
         elif self._repeats_open_title(page, title, unit_name):
@@ -101,7 +103,7 @@ class DocumentReader:
         segment.unit = segment.unit or unit  # a continuation page may print what page 1 did not
         if fragment.grid is None:
             fragment.grid = infer_grid(
-                page.number, _words(page), _below_context(page, fragment), None
+                page.number, _words(page), _below_context(page, fragment, self.knowledge), None
             )
         if fragment.grid is not None:
             segment.fragments.append(fragment)
@@ -121,7 +123,11 @@ class DocumentReader:
 
     def _continue(self, page: PageLayout, fragment: Fragment) -> None:
         previous = self._open
-        title_at_foot = previous and self._titled_on == page.number - 1 and _holds_no_body(previous)
+        title_at_foot = (
+            previous
+            and self._titled_on == page.number - 1
+            and _holds_no_body(previous, self.knowledge)
+        )
         if title_at_foot and fragment.grid is not None:  # the title ended the page before
             previous.fragments[:] = [fragment]  # the table repeats any header printed there
             return
@@ -138,13 +144,13 @@ class DocumentReader:
             fragment.grid.n_cols == last.grid.n_cols
             or self._runs_on
             and _same_width(fragment.grid, last.grid)
-            and _no_header(fragment.grid)
+            and _no_header(fragment.grid, self.knowledge)
         ):
             previous.fragments.append(fragment)
             return
         if fragment.grid.ruled:
             segment = TableSegment(OTHER, "", None, None, None, [fragment])
-            above = title_like_above(page, fragment.grid.ys[0])
+            above = title_like_above(page, fragment.grid.ys[0], self.knowledge.context)
             if continues and (self._runs_on or above is None):
                 # printed on after it, with other columns (a form's next project)
                 segment.borrowed_title = previous.name
@@ -155,25 +161,25 @@ class DocumentReader:
             self._open = segment
 
 
-def _holds_no_body(segment: TableSegment) -> bool:
+def _holds_no_body(segment: TableSegment, knowledge: Knowledge) -> bool:
     """Nothing but a title, or a title over header rows or a 部门/单位 line (ruled:
     财政拨款基本支出预算表 | 部门：… 单位：万元 at the foot of a page), with no amount below."""
     return all(
         not any(
             parse_amount(f.grid.text(r, c)) is not None
-            for r in range(header_row_count(f.grid), f.grid.n_rows)
+            for r in range(header_row_count(f.grid, knowledge), f.grid.n_rows)
             for c in range(f.grid.n_cols)
         )
         for f in segment.fragments
     )
 
 
-def _no_header(grid: Grid) -> bool:
+def _no_header(grid: Grid, knowledge: Knowledge) -> bool:
     """No header rows, or only the tail of a cell wrapped over the page break: rows above
     the first body row that hold one text each (`置更新` under `信息网络及软件购`)."""
     return all(
         sum(bool(squash(grid.text(r, c))) for c in range(grid.n_cols)) <= 1
-        for r in range(header_row_count(grid))
+        for r in range(header_row_count(grid, knowledge))
     )
 
 
@@ -188,23 +194,25 @@ def _words(page: PageLayout) -> list[Word]:
     return [w for line in page.lines for w in line.words]
 
 
-def _below_context(page: PageLayout, fragment: Fragment) -> tuple[float, float, float, float]:
+def _below_context(
+    page: PageLayout, fragment: Fragment, knowledge: Knowledge
+) -> tuple[float, float, float, float]:
     """A titled region without ruling, less the label/unit lines printed under the title."""
     x0, top, x1, bottom = fragment.region
     below = sorted((ln for ln in page.lines if top - 1 <= ln.top < bottom), key=lambda ln: ln.top)
     for line in below:
-        if not is_context_line(line):
+        if not is_context_line(line, knowledge.context):
             break
         top = max(top, line.bottom)
     return (x0, top, x1, bottom)
 
 
-def demote_fallbacks(segments: list[TableSegment]) -> None:
+def demote_fallbacks(segments: list[TableSegment], knowledge: Knowledge) -> None:
     """A fallback title (财政拨款支出预算表 for 一般公共预算支出表) names the canonical table
     only where its unit prints no primary twin; beside one it names the table the spec's
     beside_primary says (财政拨款支出表), else another table."""
     primary = [(s.spec.id, s.unit_name) for s in segments if s.fragments and not s.fallback]
-    by_id = {spec.id: spec for spec in table_specs()}
+    by_id = {spec.id: spec for spec in knowledge.tables}
     for seg in segments:
         if seg.fallback and any(
             spec_id == seg.spec.id and _same_unit(unit_name, seg.unit_name)

@@ -15,11 +15,21 @@ from budgetpdf.contract.files import OutputError, plain_decimal
 from budgetpdf.emit.report import Sources, write_report
 from budgetpdf.emit.writer import read_dataset
 from budgetpdf.pipeline.runner import Limits, collect_inputs, output_problem, run
-from budgetpdf.schemas.knowledge import KnowledgeError, load_knowledge
+from budgetpdf.schemas.knowledge import Knowledge, KnowledgeError, load_knowledge
 
 DEFAULT_IN = Path("data/raw")
 DEFAULT_OUT = Path("data/out")
 DEFAULT_SOURCES = Path("sources.toml")
+
+
+def _knowledge() -> Knowledge | None:
+    """The knowledge of schemas/, loaded once for the command; None (the error said on
+    stderr in one line) when a file of it is broken."""
+    try:
+        return load_knowledge()
+    except KnowledgeError as exc:
+        print(f"budgetpdf: {exc}", file=sys.stderr)
+        return None
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
@@ -30,10 +40,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
         return 2
     if args.no_ocr:  # read by extract.reader in this process and in the workers it starts
         os.environ["BUDGETPDF_OCR"] = "0"
-    try:
-        load_knowledge()  # a broken knowledge file stops the run before its first PDF
-    except KnowledgeError as exc:
-        print(f"budgetpdf: {exc}", file=sys.stderr)
+    knowledge = _knowledge()  # a broken knowledge file stops the run before its first PDF
+    if knowledge is None:
         return 2
     limits = Limits(args.timeout, args.memory, args.pages)
     if args.scheduler:
@@ -43,18 +51,20 @@ def _cmd_run(args: argparse.Namespace) -> int:
         summary = run_distributed(
             paths,
             Path(args.out),
+            knowledge,
             address=address,
             workers=max(args.jobs, 1),
             force=args.force,
             limits=limits,
         )
-        write_report(Path(args.out), _sources(paths))
+        write_report(Path(args.out), _sources(paths), knowledge)
         print(f"budgetpdf {pipeline_version()}: {summary.line()} → {args.out}")
         return 1 if summary.any_failed else 0
     try:
         summary = run(
             paths,
             Path(args.out),
+            knowledge,
             jobs=args.jobs,
             force=args.force,
             limits=limits,
@@ -63,7 +73,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     except OutputError as exc:
         print(f"budgetpdf: {exc}", file=sys.stderr)
         return 2
-    write_report(Path(args.out), _sources(paths))
+    write_report(Path(args.out), _sources(paths), knowledge)
     print(f"budgetpdf {pipeline_version()}: {summary.line()} → {args.out}")
     return 1 if summary.any_failed else 0
 
@@ -195,7 +205,10 @@ def _sources(paths: list[Path]) -> Sources:
 
 @_reads_output
 def _cmd_report(out: Path, args: argparse.Namespace) -> int:
-    target = write_report(out, _sources([Path(p) for p in args.pdfs]))
+    knowledge = _knowledge()
+    if knowledge is None:
+        return 2
+    target = write_report(out, _sources([Path(p) for p in args.pdfs]), knowledge)
     print(f"{target}")
     return 0
 
@@ -207,8 +220,11 @@ def _cmd_show(args: argparse.Namespace) -> int:
     if not pdf.is_file():
         print(f"budgetpdf: no such file: {pdf}", file=sys.stderr)
         return 2
+    knowledge = _knowledge()
+    if knowledge is None:
+        return 2
     try:
-        written = show(pdf, Path(args.out), args.pages)
+        written = show(pdf, Path(args.out), knowledge, args.pages)
     except ShowError as exc:
         print(f"budgetpdf: {exc}", file=sys.stderr)
         return 1

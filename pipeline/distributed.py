@@ -37,20 +37,22 @@ from budgetpdf.pipeline.runner import (
     prepare_output,
     supervise,
 )
+from budgetpdf.schemas.knowledge import Knowledge
 
 # ---------------------------------------------------------------- worker side
 
 
-def process_on_worker(item: Input, limits: Limits) -> DocumentResult:
+def process_on_worker(item: Input, limits: Limits, knowledge: Knowledge) -> DocumentResult:
     """The task each Dask worker runs: the document in a supervised child process (see the
-    module docstring); a child over a limit or dead becomes a failed documents row. Raises
+    module docstring), read by the knowledge the driver loaded (scattered to the workers
+    once); a child over a limit or dead becomes a failed documents row. Raises
     RuntimeError on a daemonic worker (it may not start children)."""
     if multiprocessing.current_process().daemon:
         raise RuntimeError(
             "this Dask worker is daemonic and cannot start the child process a document is "
             "read in; start the workers with DASK_DISTRIBUTED__WORKER__DAEMON=False"
         )
-    with closing(supervise([item], 1, limits, start_method="forkserver")) as results:
+    with closing(supervise([item], 1, limits, knowledge, start_method="forkserver")) as results:
         return next(results)
 
 
@@ -83,24 +85,27 @@ def _client(address: str | None, workers: int):
 def run_distributed(
     paths: Sequence[Path],
     out: Path,
+    knowledge: Knowledge,
     address: str | None = None,
     workers: int = 2,
     force: bool = False,
     limits: Limits = Limits(),  # noqa: B008 (frozen; runner.run has the same default)
 ) -> RunSummary:
-    """Process the documents not already done on a Dask cluster and write them to out.
+    """Process the documents not already done on a Dask cluster and write them to out,
+    each read by knowledge (loaded once by the caller, sent to each worker once).
 
     address None starts a local cluster of `workers` processes (closed on return); else
     it is a running scheduler ("tcp://host:8786"), which is left running. Raises
     OutputError when out cannot be written or another run holds it."""
     prepare_output(out)
     with exclusive(out):
-        return _run_locked(paths, out, address, workers, force, limits)
+        return _run_locked(paths, out, knowledge, address, workers, force, limits)
 
 
 def _run_locked(
     paths: Sequence[Path],
     out: Path,
+    knowledge: Knowledge,
     address: str | None,
     workers: int,
     force: bool,
@@ -111,11 +116,14 @@ def _run_locked(
         from dask.distributed import as_completed
 
         with _client(address, workers) as client:
+            # once to every worker, not pickled into each task
+            [shared] = client.scatter([knowledge], broadcast=True, hash=False)
             futures = [
                 client.submit(
                     process_on_worker,
                     Input(item.path.resolve(), item.sha256, item.size),
                     limits,
+                    shared,
                     pure=False,
                 )
                 for item in todo
@@ -129,5 +137,5 @@ def _run_locked(
                     _save_attempts(out, attempts)
             finally:
                 client.cancel(futures)
-    compact(out)
+    compact(out, knowledge)
     return summary

@@ -25,7 +25,7 @@ from budgetpdf.normalize.metadata import read_metadata
 from budgetpdf.normalize.numbers import parse_amount, to_yuan
 from budgetpdf.normalize.segment import UNNAMED, TableSegment, find_unit
 from budgetpdf.normalize.stitch import DocumentReader, demote_fallbacks
-from budgetpdf.schemas.knowledge import OTHER
+from budgetpdf.schemas.knowledge import OTHER, Context, Knowledge, load_knowledge
 
 SNIFF_LIMIT = 16 * 2**20  # bytes of a file that is no PDF read to say what it is
 
@@ -41,13 +41,13 @@ def file_identity(path: Path) -> tuple[str, int]:
         return digest.hexdigest(), fh.tell()
 
 
-def _doc_unit(segments: list[TableSegment], lines: list[TextLine]) -> str | None:
+def _doc_unit(segments: list[TableSegment], lines: list[TextLine], context: Context) -> str | None:
     """The document's unit: the commonest among its tables' printed units, else the
     commonest unit line anywhere in it (a note page's `单位：万元`); None where it prints
     no unit at all."""
     units = Counter(s.unit for s in segments if s.unit)
     if not units:
-        units = Counter(u for line in lines if (u := find_unit([line])))
+        units = Counter(u for line in lines if (u := find_unit([line], context)))
     return units.most_common(1)[0][0] if units else None
 
 
@@ -235,27 +235,37 @@ def _not_a_pdf(path: Path) -> str | None:
 
 
 def process_document(
-    path: Path, pages: Collection[int] | None = None, reader: DocumentReader | None = None
+    path: Path,
+    knowledge: Knowledge | None = None,
+    pages: Collection[int] | None = None,
+    reader: DocumentReader | None = None,
 ) -> DocumentResult:
-    """Every contract row for one file. Never raises for a bad input: the documents row
+    """Every contract row for one file, read by `knowledge` (load_knowledge(), loaded once
+    by the caller; None loads the package's schemas/ for this one call, which raises
+    KnowledgeError for a broken file). Never raises for a bad input: the documents row
     says what went wrong. pages: read only these 1-based pages (`--pages`, to investigate):
     the document is then `partial`, its error says which pages were read, and its
     pipeline_version carries them, so that a run over all pages redoes it. reader: the
-    DocumentReader to read into, for a caller that draws what was read (`budgetpdf show`)."""
+    DocumentReader to read into, for a caller that draws what was read (`budgetpdf show`);
+    its own knowledge is the one used."""
     started = time.perf_counter()
+    if reader is not None:
+        knowledge = reader.knowledge
+    elif knowledge is None:
+        knowledge = load_knowledge()
     sha, size = file_identity(path)
     doc = document_row(path, sha, size)
     result = DocumentResult(doc)
     try:
         if reason := _not_a_pdf(path):
             raise InputError(reason)
-        reader = DocumentReader() if reader is None else reader
+        reader = DocumentReader(knowledge) if reader is None else reader
         ocr: dict[int, OcrConfidence] = {}  # pages read by OCR
         for page in _pages_or_input_error(path, pages):
             if isinstance(page, OcrLayout):
                 ocr[page.number] = OcrConfidence(page)
             reader.read(page)
-        _fill(result, reader, ocr)
+        _fill(result, reader, ocr, knowledge)
         if not ocr_enabled() and (reader.unread_pages or reader.unmapped_glyphs):
             # read again once OCR is on: the reading depends on --no-ocr, so its version says so
             doc["pipeline_version"] = f"{doc['pipeline_version']} no-ocr"
@@ -292,7 +302,12 @@ def _page_list(pages: Collection[int]) -> str:
     return ",".join(f"{r[0]}-{r[-1]}" if len(r) > 1 else str(r[0]) for r in runs)
 
 
-def _fill(result: DocumentResult, reader: DocumentReader, ocr: dict[int, OcrConfidence]) -> None:
+def _fill(
+    result: DocumentResult,
+    reader: DocumentReader,
+    ocr: dict[int, OcrConfidence],
+    knowledge: Knowledge,
+) -> None:
     doc = result.document
     doc["pages"] = reader.pages
     if reader.pages == 0:
@@ -306,12 +321,13 @@ def _fill(result: DocumentResult, reader: DocumentReader, ocr: dict[int, OcrConf
         )
         return
     doc_id = doc["doc_id"]
-    demote_fallbacks(reader.segments)
-    unit_default = _doc_unit(reader.segments, reader.lines)
+    demote_fallbacks(reader.segments, knowledge)
+    unit_default = _doc_unit(reader.segments, reader.lines, knowledge.context)
     printed = [s for s in reader.segments if s.fragments]  # a title alone is a 目录 entry
     kinds = Counter(s.spec.kind for s in printed if s.spec.kind)
     meta = read_metadata(
         reader.lines,
+        knowledge,
         kinds,
         [s.unit_name for s in printed if s.unit_name],
         [s.title_raw for s in printed if s.title_raw],
@@ -322,7 +338,7 @@ def _fill(result: DocumentResult, reader: DocumentReader, ocr: dict[int, OcrConf
     unit_taken: list[int] = []  # first pages of tables that print no unit
     for seg in printed:
         grids = [f.grid for f in seg.fragments if f.grid is not None]
-        frame = build_frame(seg.spec, grids, meta.fiscal_year, meta.doc_kind)
+        frame = build_frame(seg.spec, grids, knowledge, meta.fiscal_year, meta.doc_kind)
         on_toc = set(frame.pages) <= reader.toc_pages
         if not frame.records and (seg.spec is OTHER or on_toc):
             continue  # a ruled table of contents is not the table it lists
@@ -355,7 +371,7 @@ def _fill(result: DocumentResult, reader: DocumentReader, ocr: dict[int, OcrConf
         for no, (_, frame) in enumerate(frames, start=1)
     }
     result.checks = run_checks(
-        doc_id, result.facts, reader.lines, reader.listed, found, printed_columns
+        doc_id, result.facts, reader.lines, knowledge, reader.listed, found, printed_columns
     )
     doc["checks_failed"] = sum(1 for c in result.checks if c["passed"] is False)
     if doc["tables_found"] == 0:

@@ -49,10 +49,10 @@ def nightly(
     summary: RunSummary | None = None
     try:
         sources = load_sources(sources_file)
-        load_knowledge()  # a broken knowledge file stops the job before it fetches
+        knowledge = load_knowledge()  # a broken knowledge file stops the job before it fetches
         prepare_output(out)
         report = fetch(sources, raw)
-        summary = run([raw], out, jobs=jobs, limits=limits or Limits())
+        summary = run([raw], out, knowledge, jobs=jobs, limits=limits or Limits())
     except (SourcesError, KnowledgeError, FetchError, OutputError) as exc:
         entry["error"] = str(exc)
     if report is not None:

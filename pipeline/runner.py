@@ -40,6 +40,7 @@ from budgetpdf.emit.writer import (
     write_document,
 )
 from budgetpdf.pipeline.document import document_row, process_document
+from budgetpdf.schemas.knowledge import Knowledge
 
 MAX_ATTEMPTS = 3
 """A failed document is retried by each following run until it has failed this many times
@@ -111,15 +112,15 @@ def _on_alarm(signum: int, frame: FrameType | None) -> None:
     raise _Timeout
 
 
-def process_bounded(path: Path, limits: Limits) -> DocumentResult:
-    """process_document under a wall-clock alarm (SIGALRM: main thread only; it cannot stop
-    C code, which is why the supervisor also kills workers from outside). A pathological PDF
-    becomes a failed documents row instead of a hung night."""
+def process_bounded(path: Path, limits: Limits, knowledge: Knowledge) -> DocumentResult:
+    """process_document (read by knowledge) under a wall-clock alarm (SIGALRM: main thread
+    only; it cannot stop C code, which is why the supervisor also kills workers from outside).
+    A pathological PDF becomes a failed documents row instead of a hung night."""
     previous = signal.signal(signal.SIGALRM, _on_alarm)
     signal.alarm(limits.seconds)
     try:
         try:
-            return process_document(path, limits.pages)
+            return process_document(path, knowledge, limits.pages)
         finally:
             signal.alarm(0)  # an alarm before this is caught below; none comes after it
     except _Timeout:
@@ -282,8 +283,11 @@ def _rss_bytes(pid: int) -> int:
         return 0
 
 
-def _worker_main(conn: Connection, limits: Limits, log_path: str | None) -> None:
-    """A worker: documents in, results out, until told to stop or its parent is gone.
+def _worker_main(
+    conn: Connection, limits: Limits, knowledge: Knowledge, log_path: str | None
+) -> None:
+    """A worker: documents in, results out (read by the knowledge the parent loaded), until
+    told to stop or its parent is gone.
     Ctrl-C is the parent's to handle; library chatter (pdfminer warnings, pdfium's C-level
     messages, Python warnings) goes to the output's library.log, not the terminal."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -315,16 +319,16 @@ def _worker_main(conn: Connection, limits: Limits, log_path: str | None) -> None
         if task is None:
             return
         try:
-            conn.send(_read_one(task, limits))
+            conn.send(_read_one(task, limits, knowledge))
         except (BrokenPipeError, OSError):
             return
 
 
-def _read_one(item: Input, limits: Limits) -> DocumentResult:
+def _read_one(item: Input, limits: Limits, knowledge: Knowledge) -> DocumentResult:
     """One listed file in a worker; its result is a failed row when the file changed or
     vanished after it was listed (the bytes parsed must be the bytes hashed)."""
     try:
-        result = process_bounded(item.path, limits)
+        result = process_bounded(item.path, limits, knowledge)
     except OSError as exc:
         return failed_result(item, f"the file vanished or became unreadable: {exc.strerror}")
     if result.document["sha256"] != item.sha256:
@@ -359,10 +363,13 @@ def supervise(
     items: Iterable[Input],
     jobs: int,
     limits: Limits,
+    knowledge: Knowledge,
     log_path: Path | None = None,
     start_method: str | None = None,
 ) -> Iterator[DocumentResult]:
-    """Results of items (any order), read by `jobs` worker processes under limits.
+    """Results of items (any order), read by `jobs` worker processes under limits, each
+    handed the knowledge as an argument when it starts (inherited by a fork, pickled for
+    forkserver and spawn).
 
     The parent enforces the limits from outside: a worker past its time limit (plus a
     grace period for its own alarm) or over its resident memory is killed (SIGKILL) and
@@ -379,7 +386,9 @@ def supervise(
 
     def start() -> _Worker:
         parent_end, child_end = ctx.Pipe()
-        process = ctx.Process(target=_worker_main, args=(child_end, limits, log), daemon=True)
+        process = ctx.Process(
+            target=_worker_main, args=(child_end, limits, knowledge, log), daemon=True
+        )
         # Ctrl-C between the fork and the worker's own SIG_IGN would stop the new worker with
         # a traceback on the terminal: SIGINT stays blocked across the start, and the worker
         # unblocks it once it ignores it (the parent gets any pending one right after)
@@ -512,13 +521,15 @@ def output_problem(out: Path, exc: OSError) -> str:
 def run(
     paths: Sequence[Path],
     out: Path,
+    knowledge: Knowledge,
     jobs: int = 1,
     force: bool = False,
     limits: Limits = Limits(),
     progress: bool = False,
 ) -> RunSummary:
     """Process the PDFs in paths (files, or folders searched recursively) into out, then
-    compact it. A file whose SHA-256 this pipeline version committed is skipped unless force
+    compact it, reading each by knowledge (load_knowledge(), loaded once by the caller before
+    the first PDF). A file whose SHA-256 this pipeline version committed is skipped unless force
     or its row is failed with fewer than MAX_ATTEMPTS failures; `jobs` supervised worker
     processes read the documents. A document that fails, times out, runs out of memory or
     kills its worker becomes a failed documents row; nothing is raised for it.
@@ -527,18 +538,24 @@ def run(
     KeyboardInterrupt after making the flat tables agree with the documents committed."""
     prepare_output(out)
     with exclusive(out):
-        return _run_locked(paths, out, jobs, force, limits, progress)
+        return _run_locked(paths, out, knowledge, jobs, force, limits, progress)
 
 
 def _run_locked(
-    paths: Sequence[Path], out: Path, jobs: int, force: bool, limits: Limits, progress: bool
+    paths: Sequence[Path],
+    out: Path,
+    knowledge: Knowledge,
+    jobs: int,
+    force: bool,
+    limits: Limits,
+    progress: bool,
 ) -> RunSummary:
     try:
         todo, summary, attempts = _plan(paths, out, force)
         bar = _progress(len(todo), progress)
         log_path = out / LIBRARY_LOG
         try:
-            for result in supervise(todo, jobs, limits, log_path):
+            for result in supervise(todo, jobs, limits, knowledge, log_path):
                 doc = result.document
                 _commit(out, result, summary)
                 _record_attempt(attempts, doc)
@@ -547,12 +564,12 @@ def _run_locked(
                     bar.set_postfix_str(f"{doc['source'][:30]} {doc['status']}")
                     bar.update(1)
         except KeyboardInterrupt:
-            compact(out)
+            compact(out, knowledge)
             raise
         finally:
             if bar is not None:
                 bar.close()
-        compact(out)
+        compact(out, knowledge)
         log_run(out, summary)
     except OSError as exc:
         raise OutputError(output_problem(out, exc)) from exc

@@ -16,7 +16,7 @@ from budgetpdf.extract.pdfium import page_count
 from budgetpdf.normalize.frame import layout_of
 from budgetpdf.normalize.stitch import DocumentReader
 from budgetpdf.pipeline.document import process_document
-from budgetpdf.schemas.knowledge import TableSpec
+from budgetpdf.schemas.knowledge import Knowledge, TableSpec
 from pypdfium2 import PdfiumError
 
 
@@ -25,11 +25,11 @@ class ShowError(Exception):
 
 
 def _roles(
-    grid: Grid, spec: TableSpec, year: int | None, kind: str | None
+    grid: Grid, spec: TableSpec, knowledge: Knowledge, year: int | None, kind: str | None
 ) -> tuple[int, dict[int, str]]:
     """The header rows of a grid and each column's role, as its layout reads them; a column
     of no group is layout (栏次, 行次, blank)."""
-    layout = layout_of(grid, spec, year, kind)
+    layout = layout_of(grid, spec, knowledge, year, kind)
     roles = dict.fromkeys(range(grid.n_cols), "layout")
     for group in layout.groups:
         roles.update(dict.fromkeys(group.code_cols, "code"))
@@ -38,10 +38,12 @@ def _roles(
     return layout.header_rows, roles
 
 
-def show(pdf: Path, out: Path, pages: Collection[int] | None = None) -> list[Path]:
-    """Draw the pages (1-based; default every page with a grid) of pdf into out as
-    `<stem>_p<N>.png`; returns the files written. Raises ShowError when the PDF is not
-    read (its one-line reason) or a page asked for is not in it."""
+def show(
+    pdf: Path, out: Path, knowledge: Knowledge, pages: Collection[int] | None = None
+) -> list[Path]:
+    """Draw the pages (1-based; default every page with a grid) of pdf, read by the loaded
+    knowledge, into out as `<stem>_p<N>.png`; returns the files written. Raises ShowError
+    when the PDF is not read (its one-line reason) or a page asked for is not in it."""
     try:
         count = page_count(pdf)
     except PdfiumError:
@@ -49,8 +51,8 @@ def show(pdf: Path, out: Path, pages: Collection[int] | None = None) -> list[Pat
     beyond = sorted(p for p in pages or () if count is not None and p > count)
     if beyond:
         raise ShowError(f"{pdf.name} has no page {beyond[0]} (it has {count})")
-    reader = DocumentReader()
-    result = process_document(pdf, pages, reader)
+    reader = DocumentReader(knowledge)
+    result = process_document(pdf, knowledge, pages, reader)
     doc = result.document
     if doc["status"] == "failed":
         raise ShowError(f"{pdf.name}: {doc['error']}")
@@ -75,7 +77,8 @@ def show(pdf: Path, out: Path, pages: Collection[int] | None = None) -> list[Pat
         except IndexError as exc:
             raise ShowError(str(exc)) from None
         for grid, spec in grids.get(number, []):
-            _draw_grid(canvas, grid, *_roles(grid, spec, doc["fiscal_year"], doc["doc_kind"]))
+            roles = _roles(grid, spec, knowledge, doc["fiscal_year"], doc["doc_kind"])
+            _draw_grid(canvas, grid, *roles)
         for f in facts.get(number, []):
             box = tuple(f[k] for k in BOX)
             canvas.label(box, f["column_id"], COLOURS["amount"])

@@ -1,4 +1,9 @@
-"""The declarative knowledge in schemas/, loaded once, validated, as plain objects.
+"""The declarative knowledge in schemas/, loaded once, validated, as one `Knowledge` object.
+
+`load_knowledge(root)` reads every file of a schemas folder and returns a frozen `Knowledge`
+holding each part in the form the stages use (squashed words, compiled patterns, the concept
+rules compiled for normalize/concepts.py); the entry points load it once and pass it down as
+an argument, so nothing reads knowledge from a module-level cache.
 
 Every file is checked against a pydantic model when it is loaded: an unknown key, a rule of
 an unknown kind, a pattern that does not compile or a value of the wrong shape (a nested list
@@ -10,8 +15,7 @@ from __future__ import annotations
 
 import csv
 import tomllib
-from dataclasses import dataclass
-from functools import cache
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
@@ -386,11 +390,6 @@ class _MetadataFile(_Strict):
     year: _YearModel
 
 
-def _load(name: str, model: type[_Strict]) -> Any:
-    """A TOML file of schemas/ validated by its model. Raises KnowledgeError (one line)."""
-    return read_toml(SCHEMAS / name, model, f"schemas/{name}", KnowledgeError)
-
-
 def read_toml(path: Path, model: type[BaseModel], shown: str, error: type[ValueError]) -> Any:
     """A TOML file validated by a pydantic model. Raises `error` with one line naming the file
     as `shown` and the first key at fault (`sources.toml: source.0.follow.1: Value error, bad
@@ -474,104 +473,55 @@ class Context:
 OTHER = TableSpec(id="other", name="", kind="", titles=(), columns=(), form=True)
 
 
-@cache
-def table_specs() -> tuple[TableSpec, ...]:
-    """Every canonical table, in file order. Raises KnowledgeError."""
-    data: _TablesFile = _load("tables.toml", _TablesFile)
-    return tuple(
-        TableSpec(
-            id=t.id,
-            name=t.name,
-            kind=t.kind,
-            titles=tuple(squash(x) for x in t.titles),
-            columns=tuple(t.columns),
-            two_sided=t.two_sided,
-            single_amount=t.single_amount,
-            class_by_name=t.class_by_name,
-            label_headers=tuple(t.label_headers),
-            unit=t.unit,
-            fallback_titles=tuple(squash(x) for x in t.fallback_titles),
-            beside_primary=t.beside_primary,
-            form=t.form,
-        )
-        for t in data.table
-    )
+@dataclass(frozen=True)
+class TitleVariant:
+    """One printed title a table goes by (squashed), and whether it is a fallback title (a
+    table that stands for the canonical one only where the document prints no primary twin);
+    the `other_titles` of [context] name OTHER."""
+
+    text: str
+    spec: TableSpec
+    fallback: bool
 
 
-@cache
-def context() -> Context:
-    """Title labels, unit and publisher lines, non-title lines. Raises KnowledgeError."""
-    data: _ContextModel = _load("tables.toml", _TablesFile).context
-    return Context(
-        labels=tuple(regex.compile(p) for p in data.label_patterns),
-        unit=regex.compile(data.unit_pattern),
-        title_unit=regex.compile(data.title_unit_pattern),
-        publisher=tuple(regex.compile(p) for p in data.publisher_patterns),
-        not_title=regex.compile("|".join(data.not_title)),
-        other_titles=tuple(data.other_titles),
-    )
+@dataclass(frozen=True, slots=True)
+class ConceptGroup:
+    """One pattern of schemas/concepts.toml with what a match of it says."""
+
+    kind: str  # concept | flow | total | change | word | prior | current | year
+    dim: str | None
+    value: Any  # a vocabulary value, or {doc kind: value} for 执行数
+    prior: str | None
+    pattern: regex.Pattern
 
 
-@cache
-def quantities() -> Quantities:
-    """Raises KnowledgeError."""
-    data = _load("headers.toml", _HeadersFile).quantities
-    return Quantities(
-        units=frozenset(squash(u) for u in data.units),
-        score=regex.compile(data.score),
-        score_unit=data.score_unit,
-        indicator=regex.compile(data.indicator),
-        unit_column=regex.compile(data.unit_column),
-    )
+@dataclass(frozen=True)
+class ConceptRules:
+    """schemas/concepts.toml compiled for normalize/concepts.py.
 
+    groups: every pattern that competes for a header cell's characters, in file order (change
+    words, measure words, 上年 and 本年 marks, the year, total words, flows, then the values of
+    fund, spending and expense_item); parents and as_flow: (dimension, value) → its parent value
+    or the flow it stands for above other values of its dimension; children: a parent value →
+    (value, pattern) of the fragments read only under it; change_rank: a change word's rank
+    (the one listed first wins)."""
 
-@cache
-def header_vocabulary() -> HeaderVocabulary:
-    """Raises KnowledgeError."""
-    data: _HeadersFile = _load("headers.toml", _HeadersFile)
-
-    def words(values: list[str]) -> frozenset[str]:
-        return frozenset(squash(x) for x in values)
-
-    return HeaderVocabulary(
-        code=words(data.code),
-        label=words(data.label),
-        layout=words(data.layout),
-        sections=words(data.sections),
-        label_block=words(data.label_block),
-        unit_label=words(data.unit_label),
-        caption_keys=tuple(squash(x) for x in data.caption_keys),
-        block_headings=words(data.block_headings),
-    )
-
-
-@cache
-def column_ids() -> dict[str, str]:
-    """Canonical column name → stable English id. Raises KnowledgeError."""
-    return dict(_load("columns.toml", _ColumnsFile).ids)
-
-
-@cache
-def concept_rules() -> dict[str, Any]:
-    """schemas/concepts.toml validated, as plain data (normalize/concepts.py compiles it).
-    Raises KnowledgeError."""
-    return _load("concepts.toml", _ConceptsFile).model_dump()
-
-
-@cache
-def concept_ids() -> dict[str, dict[str, str]]:
-    """Concept dimension → vocabulary value → id part (schemas/columns.toml [concept_ids]).
-    Raises KnowledgeError."""
-    return dict(_load("columns.toml", _ColumnsFile).concept_ids)
-
-
-@cache
-def check_rules() -> dict[str, Any]:
-    """The checks of schemas/checks.toml by kind, each rule a plain dict (absent optional
-    keys filled with their defaults), plus `not_additive` (measures no sum holds for).
-    Raises KnowledgeError."""
-    data: _ChecksFile = _load("checks.toml", _ChecksFile)
-    return data.model_dump()
+    groups: tuple[ConceptGroup, ...]
+    decoration: tuple[regex.Pattern, ...]
+    quotes: regex.Pattern
+    of_which: regex.Pattern
+    own: dict[str, str]
+    year: regex.Pattern
+    parents: dict[tuple[str, str], str]
+    as_flow: dict[tuple[str, str], str]
+    children: dict[str, tuple[tuple[str, regex.Pattern], ...]]
+    flow_total: dict[str, str]
+    year_flows: tuple[str, ...]
+    change_rank: dict[str, int]
+    grand_total: regex.Pattern
+    grand_inner_flow: dict[str, str]
+    head_order: tuple[str, ...]
+    title_breakdown: tuple[tuple[regex.Pattern, str], ...]
 
 
 @dataclass(frozen=True)
@@ -595,10 +545,180 @@ class MetadataRules:
     year_header: regex.Pattern
 
 
-@cache
-def metadata_rules() -> MetadataRules:
-    """Publisher and year rules. Raises KnowledgeError."""
-    data: _MetadataFile = _load("metadata.toml", _MetadataFile)
+@dataclass(frozen=True)
+class CodeEntry:
+    code: str
+    name: str
+    level: str
+    parent: str | None
+
+
+@dataclass(frozen=True, eq=False)
+class Knowledge:
+    """Everything schemas/ says, loaded and validated once by `load_knowledge` and handed to
+    every stage that reads by it.
+
+    tables: the canonical tables in file order; titles: every printed title variant, the
+    other_titles of [context] included; context, headers, quantities, concepts, metadata: the
+    compiled rules of tables.toml [context], headers.toml, its [quantities], concepts.toml and
+    metadata.toml; column_ids: canonical column name → stable English id; concept_ids: concept
+    dimension → vocabulary value → id part (columns.toml [concept_ids]); checks: the rules of
+    checks.toml by kind, each a plain dict (absent optional keys filled with their defaults),
+    plus `not_additive`; codes: functional and economic codes by code (the newest name wins);
+    class_by_name: a functional 类's squashed name → its 3-digit code.
+
+    `derived` holds what later stages compute from this knowledge alone and keep with it, so
+    that it is computed once per load (normalize/concepts.py's readings of header cells and of
+    the canonical column names); it is no part of the knowledge and is not pickled."""
+
+    tables: tuple[TableSpec, ...]
+    titles: tuple[TitleVariant, ...]
+    context: Context
+    headers: HeaderVocabulary
+    quantities: Quantities
+    column_ids: dict[str, str]
+    concepts: ConceptRules
+    concept_ids: dict[str, dict[str, str]]
+    checks: dict[str, Any]
+    metadata: MetadataRules
+    codes: dict[str, CodeEntry]
+    class_by_name: dict[str, str]
+    derived: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    def table(self, table_id: str) -> TableSpec | None:
+        """The canonical table of that id, or None."""
+        return next((s for s in self.tables if s.id == table_id), None)
+
+    def __getstate__(self) -> dict[str, Any]:
+        # a worker started by forkserver, spawn or Dask gets the knowledge, not the memo
+        return {**self.__dict__, "derived": {}}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        for name, value in state.items():
+            object.__setattr__(self, name, value)
+
+
+def _table_specs(data: _TablesFile) -> tuple[TableSpec, ...]:
+    return tuple(
+        TableSpec(
+            id=t.id,
+            name=t.name,
+            kind=t.kind,
+            titles=tuple(squash(x) for x in t.titles),
+            columns=tuple(t.columns),
+            two_sided=t.two_sided,
+            single_amount=t.single_amount,
+            class_by_name=t.class_by_name,
+            label_headers=tuple(t.label_headers),
+            unit=t.unit,
+            fallback_titles=tuple(squash(x) for x in t.fallback_titles),
+            beside_primary=t.beside_primary,
+            form=t.form,
+        )
+        for t in data.table
+    )
+
+
+def _title_variants(specs: tuple[TableSpec, ...], context: Context) -> tuple[TitleVariant, ...]:
+    out = [TitleVariant(v, spec, False) for spec in specs for v in spec.titles]
+    out += [TitleVariant(v, spec, True) for spec in specs for v in spec.fallback_titles]
+    out += [TitleVariant(squash(v), OTHER, False) for v in context.other_titles]
+    return tuple(out)
+
+
+def _context(data: _ContextModel) -> Context:
+    return Context(
+        labels=tuple(regex.compile(p) for p in data.label_patterns),
+        unit=regex.compile(data.unit_pattern),
+        title_unit=regex.compile(data.title_unit_pattern),
+        publisher=tuple(regex.compile(p) for p in data.publisher_patterns),
+        not_title=regex.compile("|".join(data.not_title)),
+        other_titles=tuple(data.other_titles),
+    )
+
+
+def _quantities(data: _QuantitiesModel) -> Quantities:
+    return Quantities(
+        units=frozenset(squash(u) for u in data.units),
+        score=regex.compile(data.score),
+        score_unit=data.score_unit,
+        indicator=regex.compile(data.indicator),
+        unit_column=regex.compile(data.unit_column),
+    )
+
+
+def _header_vocabulary(data: _HeadersFile) -> HeaderVocabulary:
+    def words(values: list[str]) -> frozenset[str]:
+        return frozenset(squash(x) for x in values)
+
+    return HeaderVocabulary(
+        code=words(data.code),
+        label=words(data.label),
+        layout=words(data.layout),
+        sections=words(data.sections),
+        label_block=words(data.label_block),
+        unit_label=words(data.unit_label),
+        caption_keys=tuple(squash(x) for x in data.caption_keys),
+        block_headings=words(data.block_headings),
+    )
+
+
+_CONCEPT_VALUE_DIMS = ("fund", "spending", "expense_item")
+
+
+def _concept_rules(data: _ConceptsFile) -> ConceptRules:
+    k = data.model_dump()
+    groups: list[ConceptGroup] = []
+
+    def add(kind: str, dim: str | None, value: Any, prior: str | None, pats: list[str]) -> None:
+        groups.extend(ConceptGroup(kind, dim, value, prior, regex.compile(p)) for p in pats)
+
+    m = k["measure"]
+    for g in m["change"]:
+        add("change", None, g["value"], None, g["patterns"])
+    for g in m["word"]:
+        add("word", None, g["value"], g["prior"], g["patterns"])
+    add("prior", None, None, None, m["prior"])
+    add("current", None, None, None, m["current"])
+    add("year", None, None, None, [m["year"]])
+    add("total", None, None, None, k["total"]["patterns"])
+    for value, pats in k["flow"].items():
+        add("flow", "flow", value, None, pats)
+    parents: dict[tuple[str, str], str] = {}
+    as_flow: dict[tuple[str, str], str] = {}
+    for dim in _CONCEPT_VALUE_DIMS:
+        for value, spec in k[dim].items():
+            add("concept", dim, value, None, spec["patterns"])
+            if spec["parent"]:
+                parents[(dim, value)] = spec["parent"]
+            if spec["as_flow"]:
+                as_flow[(dim, value)] = spec["as_flow"]
+    return ConceptRules(
+        groups=tuple(groups),
+        decoration=tuple(regex.compile(p) for p in k["decoration"]["patterns"]),
+        quotes=regex.compile(k["normalize"]["quotes"]),
+        of_which=regex.compile(k["of_which"]["pattern"]),
+        own=m["own"],
+        year=regex.compile(m["year"]),
+        parents=parents,
+        as_flow=as_flow,
+        children={
+            parent: tuple((v, regex.compile(p)) for v, pats in kids.items() for p in pats)
+            for parent, kids in k["children"].items()
+        },
+        flow_total=k["flow_total_dimension"],
+        year_flows=tuple(k["year_flows"]["values"]),
+        change_rank={g["value"]: i for i, g in enumerate(m["change"])},
+        grand_total=regex.compile(k["grand_total"]["pattern"]),
+        grand_inner_flow=k["grand_total"]["inner_flow"],
+        head_order=tuple(k["dimensions"]["head_order"]),
+        title_breakdown=tuple(
+            (regex.compile(t["pattern"]), t["dimension"]) for t in k["title_breakdown"]
+        ),
+    )
+
+
+def _metadata_rules(data: _MetadataFile) -> MetadataRules:
     org, pos = data.organisation, data.positions
 
     def either(patterns: list[str]) -> regex.Pattern:
@@ -624,53 +744,65 @@ def metadata_rules() -> MetadataRules:
     )
 
 
-@dataclass(frozen=True)
-class CodeEntry:
-    code: str
-    name: str
-    level: str
-    parent: str | None
-
-
-@cache
-def code_catalog() -> dict[str, CodeEntry]:
+def _code_catalog(root: Path) -> dict[str, CodeEntry]:
     """Functional and economic codes, keyed by code (the newest name wins). Raises
-    KnowledgeError for a catalog without the columns code, name, level."""
+    KnowledgeError for a catalog that cannot be read or lacks the columns code, name, level."""
     catalog: dict[str, CodeEntry] = {}
     for file in ("functional.csv", "economic.csv"):
-        path = SCHEMAS / "codes" / file
-        with path.open(encoding="utf-8") as fh:
-            reader = csv.DictReader(fh)
-            missing = {"code", "name", "level"} - set(reader.fieldnames or ())
-            if missing:
-                raise KnowledgeError(f"schemas/codes/{file}: missing columns {sorted(missing)}")
-            for row in reader:
-                catalog[row["code"]] = CodeEntry(
-                    row["code"], row["name"], row["level"], row.get("parent") or None
-                )
+        shown = f"{root.name}/codes/{file}"
+        try:
+            with (root / "codes" / file).open(encoding="utf-8") as fh:
+                reader = csv.DictReader(fh)
+                missing = {"code", "name", "level"} - set(reader.fieldnames or ())
+                if missing:
+                    raise KnowledgeError(f"{shown}: missing columns {sorted(missing)}")
+                for row in reader:
+                    catalog[row["code"]] = CodeEntry(
+                        row["code"], row["name"], row["level"], row.get("parent") or None
+                    )
+        except OSError as exc:
+            raise KnowledgeError(f"{shown}: cannot be read ({exc.strerror})") from exc
+        except UnicodeDecodeError as exc:
+            raise KnowledgeError(f"{shown}: not UTF-8 text ({exc.reason})") from exc
     return catalog
 
 
-@cache
-def functional_class_by_name() -> dict[str, str]:
+def _class_by_name(codes: dict[str, CodeEntry]) -> dict[str, str]:
     """类 name → 3-digit code, for 类 rows printed without their code."""
     return {
-        squash(e.name): e.code
-        for e in code_catalog().values()
-        if e.level == "类" and e.code.startswith("2")
+        squash(e.name): e.code for e in codes.values() if e.level == "类" and e.code.startswith("2")
     }
 
 
-def load_knowledge() -> None:
-    """Load and validate every knowledge file once, before any document is read.
-    Raises KnowledgeError naming the first broken file and key."""
-    table_specs()
-    context()
-    header_vocabulary()
-    quantities()
-    column_ids()
-    concept_rules()
-    concept_ids()
-    check_rules()
-    code_catalog()
-    metadata_rules()
+def load_knowledge(root: Path = SCHEMAS) -> Knowledge:
+    """Every knowledge file of `root` (the package's schemas/ unless a caller gives a copy)
+    read, validated and compiled: call once, before the first document, and hand the result
+    to the stages. Raises KnowledgeError, one line naming the first broken file (as
+    `schemas/tables.toml`, the folder's own name first) and its key."""
+
+    def load(name: str, model: type[_Strict]) -> Any:
+        return read_toml(root / name, model, f"{root.name}/{name}", KnowledgeError)
+
+    tables: _TablesFile = load("tables.toml", _TablesFile)
+    headers: _HeadersFile = load("headers.toml", _HeadersFile)
+    columns: _ColumnsFile = load("columns.toml", _ColumnsFile)
+    concepts: _ConceptsFile = load("concepts.toml", _ConceptsFile)
+    checks: _ChecksFile = load("checks.toml", _ChecksFile)
+    codes = _code_catalog(root)
+    metadata: _MetadataFile = load("metadata.toml", _MetadataFile)
+    specs = _table_specs(tables)
+    context = _context(tables.context)
+    return Knowledge(
+        tables=specs,
+        titles=_title_variants(specs, context),
+        context=context,
+        headers=_header_vocabulary(headers),
+        quantities=_quantities(headers.quantities),
+        column_ids=dict(columns.ids),
+        concepts=_concept_rules(concepts),
+        concept_ids=dict(columns.concept_ids),
+        checks=checks.model_dump(),
+        metadata=_metadata_rules(metadata),
+        codes=codes,
+        class_by_name=_class_by_name(codes),
+    )

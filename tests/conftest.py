@@ -49,7 +49,15 @@ def sample_copies(folder: Path, n: int) -> list[Path]:
 
 
 @pytest.fixture(scope="session")
-def read_once(tmp_path_factory, worker_id: str) -> Callable:
+def knowledge():
+    """The shipped knowledge (schemas/), loaded and validated once per test run."""
+    from budgetpdf.schemas.knowledge import load_knowledge
+
+    return load_knowledge()
+
+
+@pytest.fixture(scope="session")
+def read_once(tmp_path_factory, worker_id: str, knowledge) -> Callable:
     """read_once(path): process_document(path) through the default backend, computed once per
     test run for all xdist workers. The first worker to ask reads the PDF under a lock and
     pickles the result into the run's shared temporary folder; the others load it."""
@@ -72,7 +80,7 @@ def read_once(tmp_path_factory, worker_id: str) -> Callable:
             else:
                 saved = os.environ.pop("BUDGETPDF_BACKEND", None)
                 try:
-                    memo[path] = process_document(path)
+                    memo[path] = process_document(path, knowledge)
                 finally:
                     if saved is not None:
                         os.environ["BUDGETPDF_BACKEND"] = saved
@@ -136,13 +144,13 @@ def sample_inputs(tmp_path_factory) -> list[Path]:
 
 
 @pytest.fixture(scope="session")
-def sample_run(sample_inputs, tmp_path_factory) -> Path:
+def sample_run(sample_inputs, knowledge, tmp_path_factory) -> Path:
     """The output folder of one serial run over `sample_inputs`. Read it; a test that writes
     to an output folder copies it first (`fresh_copy`)."""
     from budgetpdf.pipeline.runner import run
 
     out = tmp_path_factory.mktemp("sample_run")
-    run(sample_inputs, out)
+    run(sample_inputs, out, knowledge)
     return out
 
 

@@ -108,20 +108,20 @@ EXPECTED = {
 
 
 @pytest.mark.parametrize("name", sorted(EXPECTED))
-def test_bad_input_gets_a_reason(bad_inputs, name):
-    doc = process_document(bad_inputs[name]).document
+def test_bad_input_gets_a_reason(bad_inputs, name, knowledge):
+    doc = process_document(bad_inputs[name], knowledge).document
     status, reason = EXPECTED[name]
     assert doc["status"] == status
     assert reason in doc["error"]
     assert "\n" not in doc["error"]
 
 
-def test_run_goes_on_past_bad_files(bad_inputs, sample, tmp_path, monkeypatch):
+def test_run_goes_on_past_bad_files(bad_inputs, sample, tmp_path, monkeypatch, knowledge):
     # each input's own reason is test_bad_input_gets_a_reason's; without OCR the image-only
     # page is skipped all the same, a model load and a page image sooner
     monkeypatch.setenv("BUDGETPDF_OCR", "0")
     out = tmp_path / "out"
-    summary = run([*bad_inputs.values(), SAMPLE], out)
+    summary = run([*bad_inputs.values(), SAMPLE], out, knowledge)
     docs = pq.read_table(out / "documents.parquet").to_pylist()
     assert len(docs) == len(bad_inputs) + 1
     assert summary.failed == 8 and summary.skipped == 2 and summary.ok == 1
@@ -131,12 +131,12 @@ def test_run_goes_on_past_bad_files(bad_inputs, sample, tmp_path, monkeypatch):
     assert len(sample.facts) == 64
 
 
-def test_undecodable_text_layer_is_said_never_not_a_budget(monkeypatch):
+def test_undecodable_text_layer_is_said_never_not_a_budget(monkeypatch, knowledge):
     # a real 2019 budget whose only font has no usable ToUnicode map: every glyph is (cid:N);
     # without OCR (which reads it: tests/test_ocr.py) nothing can decode it
     monkeypatch.setenv("BUDGETPDF_OCR", "0")
     pdf = need(SHARED / "cases" / "67fe8550_font_without_tounicode.pdf")
-    doc = process_document(pdf).document
+    doc = process_document(pdf, knowledge).document
     assert doc["status"] == "skipped"
     assert doc["error"].startswith("text layer cannot be decoded: 3431 of 3650 glyphs")
     assert "OCR is turned off" in doc["error"]

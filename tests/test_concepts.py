@@ -6,19 +6,22 @@ from decimal import Decimal
 
 import pytest
 from budgetpdf.normalize.concepts import Concepts, concept_column_id, name_column, read_concepts
-from budgetpdf.schemas.knowledge import table_specs
 from conftest import REAL, SHARED, need
 
 
-def _spec(table_id: str):
-    return next(s for s in table_specs() if s.id == table_id)
-
-
-def read(path: str, table_id: str, kind: str | None = None, year: int | None = None, siblings=()):
-    spec = _spec(table_id)
+def read(
+    knowledge,
+    path: str,
+    table_id: str,
+    kind: str | None = None,
+    year: int | None = None,
+    siblings=(),
+):
+    spec = knowledge.table(table_id)
     parts = tuple(path.split("/"))
-    concepts = read_concepts(parts, spec, kind, year, [tuple(s.split("/")) for s in siblings])
-    name, concepts = name_column(concepts, parts, spec, kind)
+    sibs = [tuple(s.split("/")) for s in siblings]
+    concepts = read_concepts(parts, spec, knowledge, kind, year, sibs)
+    name, concepts = name_column(concepts, parts, spec, knowledge, kind)
     return concepts, name
 
 
@@ -48,8 +51,8 @@ def read(path: str, table_id: str, kind: str | None = None, year: int | None = N
         ("年末结转和结余", "gov_fund", "flow", "年末结转和结余"),
     ],
 )
-def test_unseen_wordings_read_as_their_concept(path, table_id, dim, value):
-    concepts, _ = read(path, table_id)
+def test_unseen_wordings_read_as_their_concept(path, table_id, dim, value, knowledge):
+    concepts, _ = read(knowledge, path, table_id)
     assert getattr(concepts, dim) == value
     assert not concepts.unmapped
 
@@ -66,48 +69,60 @@ def test_unseen_wordings_read_as_their_concept(path, table_id, dim, value):
         ("2026年预算数", "预算", 2026, "预算数", None),
     ],
 )
-def test_measure_from_another_year_or_a_change_word(path, kind, year, measure, name):
-    concepts, got = read(path, "budget_three_public", kind, year)
+def test_measure_from_another_year_or_a_change_word(path, kind, year, measure, name, knowledge):
+    concepts, got = read(knowledge, path, "budget_three_public", kind, year)
     assert concepts.measure == measure
     if name:
         assert got == name
 
 
-def test_order_of_the_header_does_not_matter():
-    a, name_a = read("公务接待费/决算数", "three_public", "决算", 2024)
-    b, name_b = read("决算数/公务接待费", "three_public", "决算", 2024)
+def test_order_of_the_header_does_not_matter(knowledge):
+    a, name_a = read(knowledge, "公务接待费/决算数", "three_public", "决算", 2024)
+    b, name_b = read(knowledge, "决算数/公务接待费", "three_public", "决算", 2024)
     assert a == b and name_a == name_b == "决算数/公务接待费"
-    assert concept_column_id(a, name_a) == concept_column_id(b, name_b) == "final_reception"
+    assert (
+        concept_column_id(a, name_a, knowledge)
+        == concept_column_id(b, name_b, knowledge)
+        == "final_reception"
+    )
 
 
-def test_a_line_above_the_table_and_a_wrapped_word_stay_out_of_the_concept():
-    concepts, name = read('江苏省人民检察院/"三公"经费/因公出国/(境)费', "budget_three_public")
+def test_a_line_above_the_table_and_a_wrapped_word_stay_out_of_the_concept(knowledge):
+    concepts, name = read(
+        knowledge, '江苏省人民检察院/"三公"经费/因公出国/(境)费', "budget_three_public"
+    )
     assert concepts.expense_item == "因公出国(境)费" and name == "因公出国(境)费"
 
 
-def test_a_total_totals_the_dimension_its_siblings_break_down():
+def test_a_total_totals_the_dimension_its_siblings_break_down(knowledge):
     funds = ["一般公共预算", "政府性基金预算"]
-    assert read("合计", "budget_expenditure", siblings=funds)[0].fund == "合计"
+    assert read(knowledge, "合计", "budget_expenditure", siblings=funds)[0].fund == "合计"
     spends = ["基本支出", "项目支出"]
-    assert read("合计", "budget_expenditure", siblings=spends)[0].spending == "合计"
+    assert read(knowledge, "合计", "budget_expenditure", siblings=spends)[0].spending == "合计"
     # 财政拨款/小计 is fund 财政拨款, not a table total
-    appropriation = read("财政拨款/小计", "budget_income", siblings=["合计", "事业收入"])[0]
+    appropriation = read(
+        knowledge, "财政拨款/小计", "budget_income", siblings=["合计", "事业收入"]
+    )[0]
     assert appropriation.fund == "财政拨款"
 
 
-def test_a_heading_no_vocabulary_holds_keeps_its_printed_path():
+def test_a_heading_no_vocabulary_holds_keeps_its_printed_path(knowledge):
     siblings = ["合计", "基本支出"]
-    concepts, name = read("政府购买服务项目/小计", "budget_expenditure", siblings=siblings)
+    concepts, name = read(
+        knowledge, "政府购买服务项目/小计", "budget_expenditure", siblings=siblings
+    )
     assert concepts == Concepts("预算数", unmapped=True) and name == "政府购买服务项目/小计"
 
 
-def test_one_concept_one_id_in_every_table():
-    a, na = read("一般公共预算拨款", "budget_income", "预算")
-    b, nb = read("一般公共预算资金", "budget_project_expenditure", "预算")
-    assert concept_column_id(a, na) == concept_column_id(b, nb) == "gpb"
-    c, nc = read("上年预算数/合计", "budget_gpb_expenditure", "预算", 2026, siblings=["基本支出"])
+def test_one_concept_one_id_in_every_table(knowledge):
+    a, na = read(knowledge, "一般公共预算拨款", "budget_income", "预算")
+    b, nb = read(knowledge, "一般公共预算资金", "budget_project_expenditure", "预算")
+    assert concept_column_id(a, na, knowledge) == concept_column_id(b, nb, knowledge) == "gpb"
+    c, nc = read(
+        knowledge, "上年预算数/合计", "budget_gpb_expenditure", "预算", 2026, siblings=["基本支出"]
+    )
     assert (c.measure, c.spending, nc) == ("上年预算数", "合计", "上年预算数/合计")
-    assert concept_column_id(c, nc) == "prior_budget_spending_total"
+    assert concept_column_id(c, nc, knowledge) == "prior_budget_spending_total"
 
 
 # ---------------------------------------------------------------- real PDFs

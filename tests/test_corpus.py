@@ -258,6 +258,6 @@ def test_slice_of_budgets_reads_clean(results, name):
 
 @pytest.mark.corpus_full
 @pytest.mark.parametrize("name", _catalog_slice(1) if CATALOG.exists() else [])
-def test_every_corpus_pdf_runs_clean(name):
-    r = process_document(REAL / name)
+def test_every_corpus_pdf_runs_clean(name, knowledge):
+    r = process_document(REAL / name, knowledge)
     assert r.document["status"] in ("ok", "partial", "skipped"), r.document["error"]

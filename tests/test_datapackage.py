@@ -21,19 +21,19 @@ def test_every_column_is_described_and_every_description_is_a_column():
         assert described == set(schema.names), name
 
 
-def test_schema_types_enums_and_keys():
-    facts = {f["name"]: f for f in table_schema("facts")["fields"]}
+def test_schema_types_enums_and_keys(knowledge):
+    facts = {f["name"]: f for f in table_schema("facts", knowledge)["fields"]}
     assert facts["value"]["type"] == "number"
     assert facts["row_no"]["type"] == "integer"
     assert facts["row_no"]["constraints"]["required"] is True
     assert "增减率" in facts["measure"]["constraints"]["enum"]
     assert '"三公"经费合计' in facts["expense_item"]["constraints"]["enum"]
     assert "gpb_expenditure" in facts["table_id"]["constraints"]["enum"]
-    keys = table_schema("facts")["foreignKeys"]
+    keys = table_schema("facts", knowledge)["foreignKeys"]
     assert {"fields": ["doc_id"], "reference": {"resource": "documents", "fields": ["doc_id"]}} in (
         keys
     )
-    assert table_schema("documents")["primaryKey"] == ["doc_id"]
+    assert table_schema("documents", knowledge)["primaryKey"] == ["doc_id"]
 
 
 def _validate(out: Path) -> frictionless.Report:

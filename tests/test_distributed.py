@@ -52,27 +52,29 @@ def _leftover_processes() -> list:
         time.sleep(0.2)
 
 
-def test_local_cluster_equals_local_run(inputs, local_run, tmp_path):
-    summary = run_distributed(inputs, tmp_path, workers=2)
+def test_local_cluster_equals_local_run(inputs, local_run, tmp_path, knowledge):
+    summary = run_distributed(inputs, tmp_path, knowledge, workers=2)
     assert (summary.processed, summary.skipped_unchanged) == (len(inputs), 0)
     _assert_same_outputs(tmp_path, local_run)
     assert not _leftover_processes()
 
 
-def test_existing_scheduler_skips_done_and_redoes_forced(inputs, local_run, tmp_path):
+def test_existing_scheduler_skips_done_and_redoes_forced(inputs, local_run, tmp_path, knowledge):
     import dask
     from dask.distributed import LocalCluster
 
     out = tmp_path / "out"
-    run([inputs[0]], out)  # one document already committed by this pipeline version
+    run([inputs[0]], out, knowledge)  # one document already committed by this pipeline version
     with (
         dask.config.set({"distributed.worker.daemon": False}),
         LocalCluster(n_workers=2, threads_per_worker=1, dashboard_address=None) as cluster,
     ):
-        summary = run_distributed(inputs, out, address=cluster.scheduler_address)
+        summary = run_distributed(inputs, out, knowledge, address=cluster.scheduler_address)
         assert (summary.processed, summary.skipped_unchanged) == (len(inputs) - 1, 1)
         _assert_same_outputs(out, local_run)
-        summary = run_distributed(inputs, out, address=cluster.scheduler_address, force=True)
+        summary = run_distributed(
+            inputs, out, knowledge, address=cluster.scheduler_address, force=True
+        )
         assert (summary.processed, summary.skipped_unchanged) == (len(inputs), 0)
         _assert_same_outputs(out, local_run)
     assert not _leftover_processes()

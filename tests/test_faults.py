@@ -109,13 +109,13 @@ class _SlowFinalizer:
         time.sleep(1.5)  # the time limit passes in here
 
 
-def _hangs_after_a_finalizer(path: Path, pages: object = None) -> None:
+def _hangs_after_a_finalizer(path: Path, knowledge: object, pages: object = None) -> None:
     _SlowFinalizer()
     while True:
         pass
 
 
-def test_the_time_limit_is_not_lost_in_a_finalizer(tmp_path, monkeypatch):
+def test_the_time_limit_is_not_lost_in_a_finalizer(tmp_path, monkeypatch, knowledge):
     # An exception raised inside __del__ is dropped by Python, which prints it as a traceback
     # (sys.unraisablehook): the time limit must ring again once the finalizer is done.
     from budgetpdf.pipeline import runner
@@ -125,7 +125,7 @@ def test_the_time_limit_is_not_lost_in_a_finalizer(tmp_path, monkeypatch):
     monkeypatch.setattr(runner, "process_document", _hangs_after_a_finalizer)
     pdf = tmp_path / "x.pdf"
     pdf.write_bytes(b"%PDF-1.4")
-    doc = runner.process_bounded(pdf, runner.Limits(seconds=1)).document
+    doc = runner.process_bounded(pdf, runner.Limits(seconds=1), knowledge).document
     assert doc["error"] == "timed out after 1 s (limit --timeout)"
     assert not dropped
 

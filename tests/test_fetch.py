@@ -231,15 +231,15 @@ def test_second_fetch_downloads_nothing_and_a_changed_document_is_a_new_version(
     assert versions == [sha(corpus_pdf(1)), sha(variant(5))]
 
 
-def test_documents_carry_where_and_when_they_were_fetched(site, tmp_path, sample):
+def test_documents_carry_where_and_when_they_were_fetched(site, tmp_path, sample, knowledge):
     raw = tmp_path / "raw"
     fetch(load_sources(sources_file(tmp_path, site)), raw)
     row = by_url(read_manifest(raw), site)["/download.jsp?id=3"]
-    doc = process_document(raw / f"{sha(SAMPLE.read_bytes())}.pdf").document
+    doc = process_document(raw / f"{sha(SAMPLE.read_bytes())}.pdf", knowledge).document
     assert (doc["publisher"], doc["fiscal_year"], doc["facts"]) == ("示例市应急管理局", 2024, 64)
     assert doc["source_url"] == site.url("/download.jsp?id=3")
     assert doc["fetched_at"] == row["fetched_at"] and doc["fetched_at"].tzinfo is not None
-    member = process_document(raw / f"{sha(variant(3))}.pdf").document
+    member = process_document(raw / f"{sha(variant(3))}.pdf", knowledge).document
     assert member["source_url"] == site.url("/files/attach.zip#附件1 预算.pdf")
     assert (sample.document["source_url"], sample.document["fetched_at"]) == (None, None)
 

@@ -19,7 +19,7 @@ def _rows(out, name):
     return pq.read_table(out / f"{name}.parquet").to_pylist()
 
 
-def test_every_path_given_is_a_files_row(tmp_path):
+def test_every_path_given_is_a_files_row(tmp_path, knowledge):
     folder = tmp_path / "in"
     folder.mkdir()
     shutil.copy(SAMPLE, folder / "report.pdf")
@@ -28,7 +28,7 @@ def test_every_path_given_is_a_files_row(tmp_path):
     for i in range(5):  # the five empty files, one SHA-256
         (folder / f"empty{i}.pdf").write_bytes(b"")
     out = tmp_path / "out"
-    summary = run([folder], out)
+    summary = run([folder], out, knowledge)
 
     files = {r["source"]: r for r in _rows(out, "files")}
     assert len(files) == 8
@@ -53,16 +53,16 @@ def test_every_path_given_is_a_files_row(tmp_path):
     assert csv[0] == "path,source,sha256,bytes,mtime,doc_id,superseded_by" and len(csv) == 9
 
 
-def test_a_file_replaced_under_its_name_supersedes_the_older_reading(tmp_path):
+def test_a_file_replaced_under_its_name_supersedes_the_older_reading(tmp_path, knowledge):
     first, second = sample_copies(tmp_path / "versions", 2)
     report = tmp_path / "in" / "report.pdf"
     report.parent.mkdir()
     out = tmp_path / "out"
     shutil.copy(first, report)
-    run([report], out)
+    run([report], out, knowledge)
     old_id = hashlib.sha256(first.read_bytes()).hexdigest()[:16]
     shutil.copy(second, report)  # the publisher's corrected copy, same name
-    run([report], out)
+    run([report], out, knowledge)
     new_id = hashlib.sha256(second.read_bytes()).hexdigest()[:16]
 
     files = {r["doc_id"]: r for r in _rows(out, "files")}
@@ -77,15 +77,15 @@ def test_a_file_replaced_under_its_name_supersedes_the_older_reading(tmp_path):
     assert current == {new_id}
 
     shutil.copy(first, report)  # put back: the first reading is current again
-    run([report], out)
+    run([report], out, knowledge)
     files = {r["doc_id"]: r for r in _rows(out, "files")}
     assert (files[old_id]["superseded_by"], files[new_id]["superseded_by"]) == (None, old_id)
 
 
-def test_files_never_point_at_a_document_not_committed(tmp_path):
+def test_files_never_point_at_a_document_not_committed(tmp_path, knowledge):
     # a run killed after listing its inputs and before reading them
     out = tmp_path / "out"
-    run([SAMPLE], out)
+    run([SAMPLE], out, knowledge)
     done = _rows(out, "files")[0]
     listed = dict(done, path="/elsewhere/new.pdf", sha256="f" * 64, doc_id="f" * 16)
     replaced = dict(done, sha256="e" * 64, doc_id="e" * 16)  # SAMPLE's path, new content

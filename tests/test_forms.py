@@ -22,45 +22,47 @@ CASE = SHARED / "cases" / "f17e3c9d_ningde_self_evaluation_2024.pdf"
 
 
 @cache
-def _case():
-    return process_document(need(CASE))
+def _case(knowledge):
+    return process_document(need(CASE), knowledge)
 
 
-def _facts(item: str) -> dict[str, tuple[Decimal, str | None]]:
+def _facts(knowledge, item: str) -> dict[str, tuple[Decimal, str | None]]:
     return {
-        f["column_name"]: (f["value"], f["unit"]) for f in _case().facts if f["item_name"] == item
+        f["column_name"]: (f["value"], f["unit"])
+        for f in _case(knowledge).facts
+        if f["item_name"] == item
     }
 
 
-def _page_records(prefix: str, page: int) -> list[Record]:
+def _page_records(knowledge, prefix: str, page: int) -> list[Record]:
     found = sorted(REAL.glob(f"{prefix}_*.pdf")) if REAL.exists() else []
     path = need(found[0] if found else REAL / f"{prefix}_missing.pdf")
-    reader = DocumentReader()
+    reader = DocumentReader(knowledge)
     for p in open_pages(Path(path), {page}):  # the one page only: no other is read
         reader.read(p)
-    demote_fallbacks(reader.segments)
+    demote_fallbacks(reader.segments, knowledge)
     seg = next(s for s in reader.segments if s.fragments)
-    return build_frame(seg.spec, [f.grid for f in seg.fragments]).records
+    return build_frame(seg.spec, [f.grid for f in seg.fragments], knowledge).records
 
 
-def test_self_evaluation_read_as_such():
-    doc = _case().document
+def test_self_evaluation_read_as_such(knowledge):
+    doc = _case(knowledge).document
     assert doc["publisher"] == "宁德市人民政府办公室"
     assert doc["fiscal_year"] == 2024
-    assert {t["table_id"] for t in _case().tables} == {"performance_self_evaluation"}
+    assert {t["table_id"] for t in _case(knowledge).tables} == {"performance_self_evaluation"}
 
 
-def test_key_value_lines_are_not_rows_nor_headers():
+def test_key_value_lines_are_not_rows_nor_headers(knowledge):
     # `专项名称 | 127部门整体` and `部门(单位)名称 | 宁德市人民政府办公室 | 部门预算编码 | 127`
     # above the header: `127` is a code, not an amount; no column is named after them.
-    facts = _case().facts
+    facts = _case(knowledge).facts
     assert not any("127" in f["column_name"] for f in facts)
     assert not any(f["item_name"].replace(".", "").isdigit() for f in facts)
     assert not any(f["item_name"] == "宁德市人民政府办公室" for f in facts)
 
 
-def test_money_block_under_its_two_row_header():
-    total = _facts("合计")
+def test_money_block_under_its_two_row_header(knowledge):
+    total = _facts(knowledge, "合计")
     by_word = {
         word: next(v for name, v in total.items() if word in name)
         for word in ("年初部门预算安排金额", "年中调整金额", "年度拨付金额", "本年度结余金额")
@@ -73,29 +75,29 @@ def test_money_block_under_its_two_row_header():
 
 
 @pytest.mark.parametrize(("word", "value"), [("支出实现率", "88.75"), ("资金结余率", "11.25")])
-def test_rate_columns_are_percent(word, value):
-    (got,) = [v for name, v in _facts("合计").items() if word in name]
+def test_rate_columns_are_percent(word, value, knowledge):
+    (got,) = [v for name, v in _facts(knowledge, "合计").items() if word in name]
     assert got == (Decimal(value), "%")
-    rate = [f for f in _case().facts if word in f["column_name"]]
+    rate = [f for f in _case(knowledge).facts if word in f["column_name"]]
     assert all(f["amount_yuan"] is None for f in rate)
 
 
-def test_indicator_block_is_a_second_header():
+def test_indicator_block_is_a_second_header(knowledge):
     # 一级指标 | 二级指标 | 三级指标 | 年度指标值 | 实际完成值 | 指标分值 | 自评得分 inside the grid
-    row = _facts("“三公”经费控制率")
+    row = _facts(knowledge, "“三公”经费控制率")
     assert row["实际完成值"][0] == Decimal("93.47")
     assert row["指标分值"][0] == Decimal("2")
     assert row["自评得分"][0] == Decimal("2")
-    assert _facts("市政府常务会议场次")["自评得分"][0] == Decimal("1.33")
-    total = [f for f in _case().facts if "评价总分" in f["item_name"]]
+    assert _facts(knowledge, "市政府常务会议场次")["自评得分"][0] == Decimal("1.33")
+    total = [f for f in _case(knowledge).facts if "评价总分" in f["item_name"]]
     assert [f["value"] for f in total] == [Decimal("92.33")]
 
 
-def test_project_self_evaluation_headed_columns():
+def test_project_self_evaluation_headed_columns(knowledge):
     # 西安 卫生健康委员会 p.57: 项目名称/主管部门 lines above `项目资金(万元) | 年初预算数 | …`;
     # 分值/得分 print `—` on the rows they do not score; 年度指标值/实际完成值 print figures
     # among words.
-    records = _page_records("d504cbd6", 57)
+    records = _page_records(knowledge, "d504cbd6", 57)
     cells = {(r.item_name, r.column_name): r for r in records}
     # the fund is printed on the row (年度资金总额 | 其中：财政拨款 …), the measure on the column
     total = cells[("年度资金总额", "年初预算数/合计")]
@@ -127,11 +129,11 @@ def test_is_rate():
     assert not is_rate(["小计3=1+2"])
 
 
-def test_indicator_values_keep_the_unit_their_row_prints():
+def test_indicator_values_keep_the_unit_their_row_prints(knowledge):
     # 西安 公安局 p.65 (部门专项业务经费绩效目标表): `三级指标 | 指标值 | 分值权重（90分）` over
     # `系统平台运维和建设项目数量(项) | 13 | 8`; above, `资金金额（万元）` heads the rows
     # `实施期资金总额： | 23887.72` and `其中：财政拨款 | 23887.72`.
-    records = _page_records("5dc7fde0", 65)
+    records = _page_records(knowledge, "5dc7fde0", 65)
     cells = {(r.item_name, r.column_name): r for r in records}
     count = cells[("系统平台运维和建设项目数量(项)", "指标值")]
     assert (count.value, count.unit, count.money) == (Decimal("13"), "项", True)
@@ -142,10 +144,10 @@ def test_indicator_values_keep_the_unit_their_row_prints():
     assert cells[("其中:财政拨款", "财政拨款")].unit == "万元"
 
 
-def test_indicator_values_take_a_unit_column():
+def test_indicator_values_take_a_unit_column(knowledge):
     # 北京 教育委员会 p.37 (项目支出绩效目标表): `本年绩效指标值 | 绩效度量单位` over
     # `总成本 | ≤ | 243.2 | 万元` and `参与培训人员满意度 | ≥ | 95 | %`; 项目总额 | 其中：财政资金.
-    records = _page_records("cef2b86d", 37)
+    records = _page_records(knowledge, "cef2b86d", 37)
     by_item = {(r.item_name, r.column_name): r for r in records}
     units = {r.unit for r in records if r.column_name == "本年绩效指标值"}
     assert {"万元", "%", "月"} <= units

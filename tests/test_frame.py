@@ -10,17 +10,14 @@ from decimal import Decimal
 
 import pytest
 from budgetpdf.normalize.frame import build_frame, column_meaning
-from budgetpdf.schemas.knowledge import header_vocabulary, table_specs
 from grids import ABOVE, LEFT, grid
 
-SPECS = {s.id: s for s in table_specs()}
 
-
-def _column(path: tuple[str, ...], table_id: str, year: int | None = 2026) -> str:
-    spec = SPECS[table_id]
-    sections = header_vocabulary().sections if spec.two_sided else frozenset()
+def _column(knowledge, path: tuple[str, ...], table_id: str, year: int | None = 2026) -> str:
+    spec = knowledge.table(table_id)
+    sections = knowledge.headers.sections if spec.two_sided else frozenset()
     path = tuple(p for p in path if p not in sections)
-    return column_meaning(path, [], spec, bool(spec.single_amount), year, None).name
+    return column_meaning(path, [], spec, knowledge, bool(spec.single_amount), year, None).name
 
 
 @pytest.mark.parametrize(
@@ -58,12 +55,12 @@ def _column(path: tuple[str, ...], table_id: str, year: int | None = 2026) -> st
         (("某某经费", "小计"), "budget_expenditure", "某某经费/小计"),
     ],
 )
-def test_header_path_to_column(path, table_id, name):
-    assert _column(path, table_id) == name
+def test_header_path_to_column(path, table_id, name, knowledge):
+    assert _column(knowledge, path, table_id) == name
 
 
-def test_another_years_figures_are_never_the_tables_own():
-    name = _column(("2025年预算数", "合计"), "budget_expenditure", year=2026)
+def test_another_years_figures_are_never_the_tables_own(knowledge):
+    name = _column(knowledge, ("2025年预算数", "合计"), "budget_expenditure", year=2026)
     assert name != "合计" and name.endswith("/合计")
 
 
@@ -80,8 +77,8 @@ EXPENDITURE = [
 @pytest.mark.parametrize(
     ("table_id", "total"), [("budget_expenditure", "合计"), ("expenditure", "本年支出合计")]
 )
-def test_merged_header_cells_name_the_amount_columns(table_id, total):
-    frame = build_frame(SPECS[table_id], [grid(EXPENDITURE, page=7)])
+def test_merged_header_cells_name_the_amount_columns(table_id, total, knowledge):
+    frame = build_frame(knowledge.table(table_id), [grid(EXPENDITURE, page=7)], knowledge)
     facts = {(r.classification.item_code or r.item_name, r.column_name): r for r in frame.records}
     assert {k: r.value for k, r in facts.items()} == {
         ("2240401", total): Decimal("1100.00"),
@@ -97,9 +94,10 @@ def test_merged_header_cells_name_the_amount_columns(table_id, total):
     assert facts[("2240401", "基本支出")].item_name == "行政运行"
 
 
-def test_a_continuation_grid_without_header_takes_the_columns_above():
+def test_a_continuation_grid_without_header_takes_the_columns_above(knowledge):
     head, rest = EXPENDITURE[:4], [["2240402", "一般行政管理事务", "40.00", "", "40.00"]]
-    frame = build_frame(SPECS["budget_expenditure"], [grid(head, page=3), grid(rest, page=4)])
+    spec = knowledge.table("budget_expenditure")
+    frame = build_frame(spec, [grid(head, page=3), grid(rest, page=4)], knowledge)
     on_4 = {
         (r.classification.item_code, r.column_name, r.value) for r in frame.records if r.page == 4
     }

@@ -1,41 +1,29 @@
 """Knowledge files are validated when loaded: a broken one is a KnowledgeError naming the
-file and the key, and the CLI stops before the first PDF with one line and exit code 2.
+file and the key, and the CLI stops before the first PDF with one line and exit code 2. The
+knowledge a run reads by is the one it is handed: a modified copy of schemas/ changes what a
+document reads as.
 
-Each test edits a copy of schemas/ and points the loader at it (knowledge.SCHEMAS), with
-every cached piece of knowledge dropped before and after."""
+Each test edits a copy of schemas/ and loads it with `load_knowledge(copy)`."""
 
 from __future__ import annotations
 
 import shutil
-import sys
 from pathlib import Path
 
-import budgetpdf.schemas.knowledge as knowledge
+import budgetpdf.pipeline.cli as cli
 import pytest
 from budgetpdf.pipeline.cli import main
-from budgetpdf.schemas.knowledge import KnowledgeError, load_knowledge
+from budgetpdf.pipeline.document import process_document
+from budgetpdf.schemas.knowledge import SCHEMAS, KnowledgeError, load_knowledge
 from conftest import SAMPLE
 
 
-def _clear_caches() -> None:
-    """Drop every functools cache of the package: knowledge and what is derived from it."""
-    for name, module in list(sys.modules.items()):
-        if name == "budgetpdf" or name.startswith("budgetpdf."):
-            for value in list(vars(module).values()):
-                if callable(getattr(value, "cache_clear", None)):
-                    value.cache_clear()
-
-
 @pytest.fixture
-def schemas(tmp_path, monkeypatch) -> Path:
-    """A writable copy of schemas/ that the loader reads."""
+def schemas(tmp_path) -> Path:
+    """A writable copy of schemas/."""
     copy = tmp_path / "schemas"
-    shutil.copytree(knowledge.SCHEMAS, copy, ignore=shutil.ignore_patterns("__pycache__"))
-    monkeypatch.setattr(knowledge, "SCHEMAS", copy)
-    _clear_caches()
-    yield copy
-    monkeypatch.undo()
-    _clear_caches()
+    shutil.copytree(SCHEMAS, copy, ignore=shutil.ignore_patterns("__pycache__", "*.py"))
+    return copy
 
 
 def _edit(path: Path, old: str, new: str) -> None:
@@ -44,21 +32,22 @@ def _edit(path: Path, old: str, new: str) -> None:
     path.write_text(text.replace(old, new, 1), encoding="utf-8")
 
 
-def _error() -> str:
+def _error(root: Path) -> str:
     with pytest.raises(KnowledgeError) as exc:
-        load_knowledge()
+        load_knowledge(root)
     message = str(exc.value)
     assert "\n" not in message
     return message
 
 
 def test_the_shipped_knowledge_loads(schemas):
-    load_knowledge()
+    copy = load_knowledge(schemas)
+    assert [t.id for t in copy.tables] == [t.id for t in load_knowledge().tables]
 
 
 def test_unknown_key(schemas):
     _edit(schemas / "tables.toml", "two_sided = true", "two_side = true")
-    message = _error()
+    message = _error(schemas)
     assert message.startswith("schemas/tables.toml: ") and "two_side" in message
 
 
@@ -70,7 +59,7 @@ def test_bad_pattern(schemas):
     tables.write_text(
         text[:start] + "unit_pattern = '单位[:：(万元'" + text[end:], encoding="utf-8"
     )
-    message = _error()
+    message = _error(schemas)
     assert message.startswith("schemas/tables.toml: ") and "context.unit_pattern" in message
     assert "bad pattern" in message
 
@@ -81,24 +70,25 @@ def test_nested_title_variants(schemas):
         'titles = ["收入决算表", "部门收入决算表"]',
         'titles = [["收入决算表", "部门收入决算表"]]',
     )
-    message = _error()
+    message = _error(schemas)
     assert message.startswith("schemas/tables.toml: ") and "titles" in message
 
 
 def test_toml_syntax_error(schemas):
     _edit(schemas / "headers.toml", 'sections = ["收入", "支出"]', 'sections = ["收入", "支出"')
-    message = _error()
+    message = _error(schemas)
     assert message.startswith("schemas/headers.toml: not valid TOML")
 
 
 def test_unknown_rule_kind(schemas):
     _edit(schemas / "checks.toml", "\n[[row_sum]]\n", "\n[[row_summ]]\n")
-    message = _error()
+    message = _error(schemas)
     assert message.startswith("schemas/checks.toml: ") and "row_summ" in message
 
 
-def test_cli_stops_before_the_first_pdf(schemas, tmp_path, capsys):
+def test_cli_stops_before_the_first_pdf(schemas, tmp_path, capsys, monkeypatch):
     _edit(schemas / "tables.toml", "two_sided = true", "two_side = true")
+    monkeypatch.setattr(cli, "load_knowledge", lambda: load_knowledge(schemas))
     out = tmp_path / "out"
     assert main(["run", str(SAMPLE), "--out", str(out)]) == 2
     printed = capsys.readouterr()
@@ -106,3 +96,54 @@ def test_cli_stops_before_the_first_pdf(schemas, tmp_path, capsys):
     (message,) = printed.err.splitlines()
     assert message.startswith("budgetpdf: schemas/tables.toml: ") and "two_side" in message
     assert not list(out.glob("**/*.parquet"))  # no document was read
+
+
+def test_a_missing_code_catalog_names_its_file(schemas):
+    (schemas / "codes" / "economic.csv").unlink()
+    message = _error(schemas)
+    assert message.startswith("schemas/codes/economic.csv: cannot be read")
+
+
+def test_a_run_reads_by_the_knowledge_it_is_handed(schemas, knowledge, sample):
+    """A title variant removed from a copy of schemas/: the sample's 收入决算表 is no longer
+    the canonical `income` table, while the shipped knowledge, loaded before and after,
+    still reads it as such (nothing of the copy stays behind in the process)."""
+    assert "income" in {t["table_id"] for t in sample.tables}
+    _edit(
+        schemas / "tables.toml",
+        'titles = ["收入决算表", "部门收入决算表"]',
+        'titles = ["部门收入决算表"]',
+    )
+    modified = process_document(SAMPLE, load_knowledge(schemas))
+    assert modified.document["status"] == "ok"
+    tables = {t["title_raw"]: t["table_id"] for t in modified.tables}
+    assert "income" not in tables.values() and tables["收入决算表"] == "other"
+    again = process_document(SAMPLE, knowledge)
+    assert again.facts == sample.facts and again.checks == sample.checks
+
+
+def test_the_runner_hands_its_knowledge_to_the_workers(schemas, tmp_path):
+    """The same edit through `run`: the forked worker reads by the knowledge run was given."""
+    import pyarrow.parquet as pq
+    from budgetpdf.pipeline.runner import run
+
+    _edit(
+        schemas / "tables.toml",
+        'titles = ["收入决算表", "部门收入决算表"]',
+        'titles = ["部门收入决算表"]',
+    )
+    out = tmp_path / "out"
+    assert run([SAMPLE], out, load_knowledge(schemas)).ok == 1
+    tables = pq.read_table(out / "tables.parquet").to_pylist()
+    assert {t["title_raw"]: t["table_id"] for t in tables}["收入决算表"] == "other"
+
+
+def test_a_pickled_knowledge_leaves_its_memo_behind(knowledge, sample):
+    """A worker started by forkserver or Dask gets the knowledge, not what was read by it."""
+    import pickle
+
+    process_document(SAMPLE, knowledge)  # reads header cells into knowledge.derived
+    assert knowledge.derived
+    copy = pickle.loads(pickle.dumps(knowledge))
+    assert copy.derived == {} and copy.tables == knowledge.tables
+    assert process_document(SAMPLE, copy).facts == sample.facts

@@ -47,12 +47,12 @@ def document(read_once):
         ("本部门", None, "fragment"),
     ],
 )
-def test_what_an_organisation_name_looks_like(printed: str, name: str | None, kind: str):
-    assert organisation_name(printed) == name
-    assert candidate_kind(printed) == kind
+def test_what_an_organisation_name_looks_like(printed: str, name: str | None, kind: str, knowledge):
+    assert organisation_name(printed, knowledge.metadata) == name
+    assert candidate_kind(printed, knowledge.metadata) == kind
 
 
-def test_a_cover_title_wrapped_over_four_lines():
+def test_a_cover_title_wrapped_over_four_lines(knowledge):
     # a long name wraps too: `2026 年度` / `福州经济技术开发区生态` / `环境局` / `单位预算`
     # (a 福州 cover, one of the held-out jurisdictions, looked at after its blind measurement)
     from grids import line
@@ -61,12 +61,12 @@ def test_a_cover_title_wrapped_over_four_lines():
         line(t, 100.0 + 30 * i)
         for i, t in enumerate(["2026 年度", "福州经济技术开发区生态", "环境局", "单位预算", "目录"])
     ]
-    meta = read_metadata(cover, Counter(), [])
+    meta = read_metadata(cover, knowledge, Counter(), [])
     assert (meta.publisher, meta.fiscal_year) == ("福州经济技术开发区生态环境局", 2026)
 
 
-def test_a_document_naming_no_publisher_says_so():
-    meta = read_metadata([], Counter(), [])
+def test_a_document_naming_no_publisher_says_so(knowledge):
+    meta = read_metadata([], knowledge, Counter(), [])
     assert meta.publisher is None and meta.fiscal_year is None
     assert meta.notes == (NOTE_NO_PUBLISHER,)
 
@@ -112,7 +112,7 @@ def test_year_from_a_table_title(document):
     assert NOTE_YEAR_TITLE in doc["notes"].split("; ")
 
 
-def test_metadata_rules_are_validated():
+def test_metadata_rules_are_validated(knowledge):
     """A typo in schemas/metadata.toml stops a run instead of silently dropping a rule."""
     import tomllib
 

@@ -55,17 +55,17 @@ def test_parallel_run_equals_serial(sample_inputs, sample_run, tmp_path):
         assert parallel.equals(serial), name
 
 
-def test_rerun_skips_unchanged_documents(sample_inputs, sample_run, tmp_path):
+def test_rerun_skips_unchanged_documents(sample_inputs, sample_run, tmp_path, knowledge):
     out = fresh_copy(sample_run, tmp_path / "out")
     before = (out / "facts.parquet").read_bytes()
-    summary = run(sample_inputs, out)
+    summary = run(sample_inputs, out, knowledge)
     assert (summary.processed, summary.skipped_unchanged) == (0, len(sample_inputs))
     assert (out / "facts.parquet").read_bytes() == before
 
 
-def test_time_limit_turns_a_slow_document_into_a_failed_row():
+def test_time_limit_turns_a_slow_document_into_a_failed_row(knowledge):
     largest = max(need(REAL).glob("*.pdf"), key=lambda p: p.stat().st_size)
-    result = process_bounded(largest, Limits(seconds=1))
+    result = process_bounded(largest, Limits(seconds=1), knowledge)
     assert result.document["status"] == "failed"
     assert "timed out after 1 s" in result.document["error"]
 

@@ -51,8 +51,8 @@ def test_item_name(raw, name):
     assert item_name(raw) == name
 
 
-def test_split_codes_carry_down():
-    joiner = SplitCodeJoiner()
+def test_split_codes_carry_down(knowledge):
+    joiner = SplitCodeJoiner(knowledge.class_by_name)
     assert joiner.join(["201", "", ""]) == "201"
     assert joiner.join(["", "06", ""]) == "20106"
     assert joiner.join(["", "", "01"]) == "2010601"

@@ -66,13 +66,13 @@ def test_layout_matches_pdfplumber_on_seed():
 
 @pytest.mark.corpus
 @pytest.mark.parametrize(("name", "pages"), SAME_FACTS)
-def test_same_facts_as_pdfplumber(name, pages, corpus, monkeypatch, tmp_path):
+def test_same_facts_as_pdfplumber(name, pages, corpus, monkeypatch, tmp_path, knowledge):
     path = need(REAL / name)
     if pages is not None:
         path = page_range(path, *pages, tmp_path)
     ours = _keys(corpus(name, *pages) if pages else corpus(name))  # pdfium, the default
     monkeypatch.setenv("BUDGETPDF_BACKEND", "pdfplumber")
-    theirs = _keys(pipeline.process_document(path))
+    theirs = _keys(pipeline.process_document(path, knowledge))
     assert ours == theirs
     assert sum(ours.values()) > 0
 

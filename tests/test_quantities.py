@@ -18,8 +18,8 @@ from budgetpdf.normalize.quantities import heading_unit, is_indicator, row_unit,
         ("", None),
     ],
 )
-def test_unit_of(text, unit):
-    assert unit_of(text) == unit
+def test_unit_of(text, unit, knowledge):
+    assert unit_of(text, knowledge.quantities) == unit
 
 
 @pytest.mark.parametrize(
@@ -37,17 +37,23 @@ def test_unit_of(text, unit):
         (["合计"], None),
     ],
 )
-def test_heading_unit(path, unit):
-    assert heading_unit(path) == unit
+def test_heading_unit(path, unit, knowledge):
+    assert heading_unit(path, knowledge.quantities) == unit
 
 
-def test_indicator_headings():
-    assert is_indicator(["本年绩效指标值"]) and is_indicator(["实际完成值"])
-    assert not is_indicator(["三级指标"]) and not is_indicator(["合计"])
+def test_indicator_headings(knowledge):
+    assert is_indicator(["本年绩效指标值"], knowledge.quantities) and is_indicator(
+        ["实际完成值"], knowledge.quantities
+    )
+    assert not is_indicator(["三级指标"], knowledge.quantities) and not is_indicator(
+        ["合计"], knowledge.quantities
+    )
 
 
-def test_row_unit_takes_the_nearest_unit():
+def test_row_unit_takes_the_nearest_unit(knowledge):
     # a unit column's text first, then the texts left of the figure, nearest first
-    assert row_unit(["", "预计使用年限", "可持续影响指标"]) is None
-    assert row_unit(["年", "预计使用年限"]) == "年"
-    assert row_unit(["", "其中：财政拨款", "", "资金金额\n（万元）"]) == "万元"
+    assert row_unit(["", "预计使用年限", "可持续影响指标"], knowledge.quantities) is None
+    assert row_unit(["年", "预计使用年限"], knowledge.quantities) == "年"
+    assert (
+        row_unit(["", "其中：财政拨款", "", "资金金额\n（万元）"], knowledge.quantities) == "万元"
+    )

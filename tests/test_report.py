@@ -44,16 +44,16 @@ def test_failed_check_finds_its_cells(seed_lattice):
 
 
 @pytest.fixture(scope="module")
-def seed_out(seed_lattice, tmp_path_factory) -> Path:
+def seed_out(seed_lattice, knowledge, tmp_path_factory) -> Path:
     """An output folder holding the seed's reading, with its report."""
     out = tmp_path_factory.mktemp("seed_out")
     r = seed_lattice
     writer.write_document(
         out, {"documents": [r.document], "tables": r.tables, "facts": r.facts, "checks": r.checks}
     )
-    writer.compact(out)
+    writer.compact(out, knowledge)
     pdf = need(SEED / "seed_lattice.pdf")
-    write_report(out, {(pdf.name, pdf.stat().st_size): pdf})
+    write_report(out, {(pdf.name, pdf.stat().st_size): pdf}, knowledge)
     return out
 
 
@@ -87,9 +87,9 @@ def test_report_lists_the_failed_check_with_its_image(seed_out):
     assert n >= 0
 
 
-def test_report_images_are_kept_while_the_check_is_unchanged(seed_out):
+def test_report_images_are_kept_while_the_check_is_unchanged(seed_out, knowledge):
     before = {p.name: p.stat().st_mtime_ns for p in (seed_out / "report").glob("*.png")}
-    write_report(seed_out, {})  # no PDF given: the images already drawn stay
+    write_report(seed_out, {}, knowledge)  # no PDF given: the images already drawn stay
     after = {p.name: p.stat().st_mtime_ns for p in (seed_out / "report").glob("*.png")}
     assert before and before == after
 

@@ -70,12 +70,12 @@ def _stamp(out: Path, version: str) -> None:
         pq.write_table(table, marker)
 
 
-def test_output_of_older_code_is_reprocessed(tmp_path):
+def test_output_of_older_code_is_reprocessed(tmp_path, knowledge):
     out = tmp_path / "out"
-    assert run([SAMPLE], out).processed == 1
-    assert run([SAMPLE], out).skipped_unchanged == 1
+    assert run([SAMPLE], out, knowledge).processed == 1
+    assert run([SAMPLE], out, knowledge).skipped_unchanged == 1
     _stamp(out, __version__)  # what every commit wrote before the digest
-    again = run([SAMPLE], out)
+    again = run([SAMPLE], out, knowledge)
     assert (again.processed, again.skipped_unchanged) == (1, 0)
     docs = pq.read_table(out / "documents.parquet").to_pylist()
     assert [d["pipeline_version"] for d in docs] == [pipeline_version()]
@@ -96,10 +96,10 @@ def test_a_lone_minus_sign_is_a_blank(printed):
     assert parse_amount(printed) is None
 
 
-def test_u2212_negatives_are_read_from_the_case():
+def test_u2212_negatives_are_read_from_the_case(knowledge):
     from budgetpdf.pipeline.document import process_document
 
-    result = process_document(need(CASES / "17e5b6e9_negatives_and_rates.pdf"))
+    result = process_document(need(CASES / "17e5b6e9_negatives_and_rates.pdf"), knowledge)
     row = {f["measure"]: f for f in result.facts if f["item_name"] == "社会保障和就业支出"}
     assert row["增减额"]["value"] == Decimal("-5.44")
     assert (row["增减额"]["unit"], row["增减额"]["amount_yuan"]) == ("万元", Decimal("-54400"))
@@ -114,11 +114,11 @@ def test_u2212_negatives_are_read_from_the_case():
 # ---------------------------------------------------------------- flat tables as a set
 
 
-def test_flat_tables_switch_as_a_set(tmp_path, monkeypatch):
+def test_flat_tables_switch_as_a_set(tmp_path, monkeypatch, knowledge):
     from budgetpdf.emit import writer
 
     out = tmp_path / "out"
-    run([SAMPLE], out)
+    run([SAMPLE], out, knowledge)
     current = out / "current"
     assert current.is_symlink()
     first = os.path.realpath(current)
@@ -144,14 +144,14 @@ def test_flat_tables_switch_as_a_set(tmp_path, monkeypatch):
 
     monkeypatch.setattr(writer, "write_csv", dies_on_facts)
     with pytest.raises(OSError):
-        writer.compact(out)
+        writer.compact(out, knowledge)
     assert os.path.realpath(current) == first
     assert {n: (out / n).read_bytes() for n in names} == before
     assert pq.read_table(out / "documents.parquet").num_rows == docs_before
 
     monkeypatch.setattr(writer, "write_csv", real_csv)
-    writer.compact(out)
-    writer.compact(out)
+    writer.compact(out, knowledge)
+    writer.compact(out, knowledge)
     generations = sorted(p.name for p in (out / "flat").iterdir())
     assert len(generations) == 2  # the served one and the one before it, for readers in it
     assert os.path.realpath(current) == str(out / "flat" / generations[-1])
@@ -161,24 +161,24 @@ def test_flat_tables_switch_as_a_set(tmp_path, monkeypatch):
 # ---------------------------------------------------------------- retries
 
 
-def test_failed_documents_are_retried_up_to_max_attempts(tmp_path):
+def test_failed_documents_are_retried_up_to_max_attempts(tmp_path, knowledge):
     from budgetpdf.pipeline.runner import MAX_ATTEMPTS, read_attempts
 
     bad = tmp_path / "broken.pdf"
     bad.write_bytes(b"%PDF-1.4\n" + b"\x00" * 200)
     out = tmp_path / "out"
     for attempt in range(1, MAX_ATTEMPTS + 1):
-        summary = run([bad], out)
+        summary = run([bad], out, knowledge)
         assert (summary.processed, summary.failed) == (1, 1), attempt
         (entry,) = read_attempts(out).values()
         assert entry["failures"] == attempt
-    summary = run([bad], out)  # given up on: left failed, and still said to be failed
+    summary = run([bad], out, knowledge)  # given up on: left failed, and still said to be failed
     assert (summary.processed, summary.skipped_unchanged, summary.still_failed) == (0, 1, 1)
     assert summary.any_failed
     assert f"failed {MAX_ATTEMPTS} times" in summary.line()
-    assert run([bad], out, force=True).processed == 1
+    assert run([bad], out, knowledge, force=True).processed == 1
     assert [e["failures"] for e in read_attempts(out).values()] == [1]  # counting anew
-    assert run([bad], out).processed == 1
+    assert run([bad], out, knowledge).processed == 1
 
 
 def test_a_run_that_left_failures_exits_1(tmp_path):
@@ -217,7 +217,7 @@ def _docs(out: Path) -> dict[str, dict]:
     return {d["source"]: d for d in pq.read_table(out / "documents.parquet").to_pylist()}
 
 
-def test_special_vanished_and_undecodable_files_get_a_failed_row(tmp_path):
+def test_special_vanished_and_undecodable_files_get_a_failed_row(tmp_path, knowledge):
     folder = tmp_path / "in"
     folder.mkdir()
     os.mkfifo(folder / "pipe.pdf")
@@ -225,7 +225,7 @@ def test_special_vanished_and_undecodable_files_get_a_failed_row(tmp_path):
     undecodable.write_bytes(SAMPLE.read_bytes())
     gone = tmp_path / "gone.pdf"
     out = tmp_path / "out"
-    summary = run([folder, gone, SAMPLE], out)
+    summary = run([folder, gone, SAMPLE], out, knowledge)
     docs = _docs(out)
     assert "not a regular file" in docs["pipe.pdf"]["error"]
     assert "vanished" in docs["gone.pdf"]["error"]
@@ -235,36 +235,36 @@ def test_special_vanished_and_undecodable_files_get_a_failed_row(tmp_path):
     assert len({d["doc_id"] for d in docs.values()}) == 4
 
 
-def test_a_file_changed_after_it_was_listed_is_a_failed_row(tmp_path):
+def test_a_file_changed_after_it_was_listed_is_a_failed_row(tmp_path, knowledge):
     from budgetpdf.pipeline.runner import Input, identify, supervise
 
     path = tmp_path / "moving.pdf"
     path.write_bytes(SAMPLE.read_bytes())
     listed = identify(path)
     path.write_bytes(SAMPLE.read_bytes() + b"\n% appended by the publisher\n")
-    (result,) = supervise([Input(path, listed.sha256, listed.size)], 1, Limits())
+    (result,) = supervise([Input(path, listed.sha256, listed.size)], 1, Limits(), knowledge)
     assert result.document["status"] == "failed"
     assert "changed while the run read it" in result.document["error"]
     assert result.document["sha256"] == listed.sha256
 
 
 @pytest.mark.skipif(os.geteuid() == 0, reason="root reads any file")
-def test_unreadable_file_gets_a_failed_row(tmp_path):
+def test_unreadable_file_gets_a_failed_row(tmp_path, knowledge):
     locked = tmp_path / "locked.pdf"
     locked.write_bytes(SAMPLE.read_bytes())
     locked.chmod(0)
     out = tmp_path / "out"
-    run([locked], out)
+    run([locked], out, knowledge)
     assert "permission denied" in _docs(out)["locked.pdf"]["error"]
 
 
-def test_the_same_file_twice_is_read_and_counted_once(tmp_path):
+def test_the_same_file_twice_is_read_and_counted_once(tmp_path, knowledge):
     link = tmp_path / "link.pdf"
     link.symlink_to(SAMPLE)
     copy = tmp_path / "copy.pdf"
     copy.write_bytes(SAMPLE.read_bytes())
     out = tmp_path / "out"
-    summary = run([SAMPLE, SAMPLE, link, copy], out)
+    summary = run([SAMPLE, SAMPLE, link, copy], out, knowledge)
     assert (summary.processed, summary.ok, summary.duplicates) == (1, 1, 1)
     assert len(_docs(out)) == 1
 
@@ -301,7 +301,7 @@ def _aborts(path):
     ],
 )
 def test_a_worker_over_its_limits_or_dead_costs_one_row(
-    tmp_path, monkeypatch, reader, seconds, reason
+    tmp_path, monkeypatch, reader, seconds, reason, knowledge
 ):
     from budgetpdf.pipeline import document, runner
 
@@ -309,8 +309,8 @@ def test_a_worker_over_its_limits_or_dead_costs_one_row(
     bad.write_bytes(b"%PDF-1.4 something else")
     real = document.process_document
 
-    def process(path, pages=None):
-        return reader(path) if path == bad else real(path, pages)
+    def process(path, knowledge, pages=None):
+        return reader(path) if path == bad else real(path, knowledge, pages)
 
     monkeypatch.setattr(runner, "process_document", process)  # inherited by forked workers
     monkeypatch.setattr(runner, "_GRACE", 0.5)
@@ -322,7 +322,9 @@ def test_a_worker_over_its_limits_or_dead_costs_one_row(
     # a forked child may not carry all of that (a library's arenas are not inherited): the
     # greedy reader hoards more than the whole limit, whatever it starts with
     monkeypatch.setattr(sys.modules[__name__], "_HOARD_MB", memory + 300)
-    summary = run([bad, SAMPLE], out, jobs=1, limits=Limits(seconds=seconds, memory_mb=memory))
+    summary = run(
+        [bad, SAMPLE], out, knowledge, jobs=1, limits=Limits(seconds=seconds, memory_mb=memory)
+    )
     assert time.monotonic() - started < 50
     docs = _docs(out)
     assert docs["bad.pdf"]["status"] == "failed" and reason in docs["bad.pdf"]["error"]

@@ -31,6 +31,7 @@ import unicodedata
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from decimal import Decimal
+from functools import partial
 from multiprocessing import Pool
 from pathlib import Path
 
@@ -42,7 +43,7 @@ from budgetpdf.extract.reader import open_pages
 from budgetpdf.normalize.metadata import candidate_kind
 from budgetpdf.normalize.quantities import is_indicator
 from budgetpdf.normalize.segment import listed_tables, page_titles
-from budgetpdf.schemas.knowledge import OTHER
+from budgetpdf.schemas.knowledge import OTHER, Knowledge, load_knowledge
 
 # a column id carrying a hashed detail (budget_gpb_843d2c78da = 一般公共预算/其中:专项资金…):
 # a breakdown of the concept, a column of its own
@@ -128,12 +129,14 @@ def _continues_with_unit(line: TextLine, amount: Word) -> bool:
     return line.x0 < amount.x0 and bool(UNIT_WORD.match(text) and SENTENCE.search(text))
 
 
-def read_document(path: Path) -> tuple[set[str], dict[int, list[tuple[Decimal, str]]]]:
-    """(canonical tables printed, amounts printed per page)."""
+def read_document(
+    path: Path, knowledge: Knowledge
+) -> tuple[set[str], dict[int, list[tuple[Decimal, str]]]]:
+    """(canonical tables printed, amounts printed per page); titles read by knowledge."""
     tables: set[str] = set()
     pages = list(open_pages(path))
     for page in pages:
-        titles = page_titles(page)
+        titles = page_titles(page, knowledge)
         if not listed_tables(page, titles):
             tables.update(t.spec.id for t in titles if t.spec is not OTHER)
     return tables, printed_amounts(pages)
@@ -212,8 +215,11 @@ def _columns(path: Path, wanted: Sequence[str]) -> list[dict]:
     return rows
 
 
-def meaning_measures(out: Path, docs: list[dict], verified: dict, heldout: set[str]) -> dict:
-    """Issue 10's measures per group (`rest`, `heldout`, `all`) and per jurisdiction."""
+def meaning_measures(
+    out: Path, docs: list[dict], verified: dict, heldout: set[str], knowledge: Knowledge
+) -> dict:
+    """Issue 10's measures per group (`rest`, `heldout`, `all`) and per jurisdiction;
+    publishers and indicator columns judged by knowledge."""
     facts = _columns(
         out / "facts.parquet",
         (
@@ -268,7 +274,7 @@ def meaning_measures(out: Path, docs: list[dict], verified: dict, heldout: set[s
         add(doc_id, "documents_with_tables")
         if d["publisher"] is not None:
             add(doc_id, "publisher_present")
-            if candidate_kind(d["publisher"]) != "organisation":
+            if candidate_kind(d["publisher"], knowledge.metadata) != "organisation":
                 add(doc_id, "publisher_not_organisation")
         if d["fiscal_year"] is not None:
             add(doc_id, "fiscal_year_present")
@@ -284,7 +290,7 @@ def meaning_measures(out: Path, docs: list[dict], verified: dict, heldout: set[s
         add(f["doc_id"], "facts_without_unit", f["unit"] is None)
         # an indicator value that prints no unit (实际完成值 37500) is not money: its unit is
         # null by design; any other fact without unit is money whose unit was not read
-        indicator = is_indicator([f["column_name"]])
+        indicator = is_indicator([f["column_name"]], knowledge.quantities)
         add(f["doc_id"], "indicator_values_without_unit", f["unit"] is None and indicator)
         if f["table_id"] != "other":
             add(f["doc_id"], "canonical_amounts")
@@ -372,13 +378,14 @@ def main() -> int:
     parser.add_argument("--json", type=Path, help="write the numbers to this JSON file")
     parser.add_argument("--no-coverage", action="store_true", help="skip reading the PDFs")
     args = parser.parse_args()
+    knowledge = load_knowledge()
     docs = pq.read_table(args.out / "documents.parquet").to_pylist()
     print(f"documents: {len(docs)} {dict(Counter(d['status'] for d in docs))}")
     report: dict = {"documents": dict(Counter(d["status"] for d in docs))}
     if not args.no_coverage:
-        report.update(coverage(args, docs))
+        report.update(coverage(args, docs, knowledge))
     measures = meaning_measures(
-        args.out, docs, read_verified(args.verified), read_heldout(args.heldout)
+        args.out, docs, read_verified(args.verified), read_heldout(args.heldout), knowledge
     )
     print("what the figures are:")
     print_meaning(measures)
@@ -388,7 +395,7 @@ def main() -> int:
     return 0
 
 
-def coverage(args: argparse.Namespace, docs: list[dict]) -> dict:
+def coverage(args: argparse.Namespace, docs: list[dict], knowledge: Knowledge) -> dict:
     """Tables found against titles printed, amount coverage and checks (printed), and their
     numbers (returned)."""
     tables = pq.read_table(args.out / "tables.parquet").to_pylist()
@@ -407,7 +414,11 @@ def coverage(args: argparse.Namespace, docs: list[dict]) -> dict:
         if d["status"] not in ("failed", "skipped") and (args.folder / d["source"]).exists()
     ]
     with Pool(args.jobs) as pool:
-        read = pool.map(read_document, [args.folder / d["source"] for d in todo], chunksize=1)
+        read = pool.map(
+            partial(read_document, knowledge=knowledge),
+            [args.folder / d["source"] for d in todo],
+            chunksize=1,
+        )
     complete = with_tables = 0
     missing_by_table: Counter = Counter()
     coverage_rows = []

@@ -172,13 +172,14 @@ def _kill_in_compaction(
     inputs: list[Path], out: Path, jobs: int, reference: dict, rng: random.Random
 ) -> tuple[float, str, list[str], list[str]]:
     from budgetpdf.emit.writer import compact
+    from budgetpdf.schemas.knowledge import load_knowledge
 
     shutil.copytree(out.parent / "reference", out, symlinks=True)
     doc_ids = reference["documents"].column("doc_id").to_pylist()
     for doc_id in rng.sample(doc_ids, 3):
         for part in (out / "dataset").glob(f"**/{doc_id}.parquet"):
             part.unlink()
-    compact(out)
+    compact(out, load_knowledge())
     before = set((out / "flat").iterdir())
     at = rng.uniform(0, 1.0)
     proc = _run(inputs, out, jobs)
