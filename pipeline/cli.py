@@ -9,13 +9,17 @@ import sys
 from collections import defaultdict
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from budgetpdf import pipeline_version
-from budgetpdf.contract.files import OutputError, plain_decimal
-from budgetpdf.emit.report import Sources, write_report
-from budgetpdf.emit.writer import read_dataset
-from budgetpdf.pipeline.runner import Limits, collect_inputs, output_problem, run
-from budgetpdf.schemas.knowledge import Knowledge, KnowledgeError, load_knowledge
+from budgetpdf.pipeline.limits import Limits
+
+if TYPE_CHECKING:
+    from budgetpdf.emit.report import Sources
+    from budgetpdf.schemas.knowledge import Knowledge
+
+# Each command imports the stages it runs when it runs: `--help`, a mistyped option or a
+# missing folder answer in a fraction of a second, without loading pyarrow or the PDF readers.
 
 DEFAULT_IN = Path("data/raw")
 DEFAULT_OUT = Path("data/out")
@@ -25,6 +29,8 @@ DEFAULT_SOURCES = Path("sources.toml")
 def _knowledge() -> Knowledge | None:
     """The knowledge of schemas/, loaded once for the command; None (the error said on
     stderr in one line) when a file of it is broken."""
+    from budgetpdf.schemas.knowledge import KnowledgeError, load_knowledge
+
     try:
         return load_knowledge()
     except KnowledgeError as exc:
@@ -44,6 +50,10 @@ def _cmd_run(args: argparse.Namespace) -> int:
     if knowledge is None:
         return 2
     limits = Limits(args.timeout, args.memory, args.pages)
+    from budgetpdf.contract.files import OutputError
+    from budgetpdf.emit.report import write_report
+    from budgetpdf.pipeline.runner import run
+
     if args.scheduler:
         from budgetpdf.pipeline.distributed import run_distributed  # needs the [distributed] extra
 
@@ -106,6 +116,9 @@ def _output_folder(out: Path) -> str | None:
 
 @_reads_output
 def _cmd_checks(out: Path, args: argparse.Namespace) -> int:
+    from budgetpdf.contract.files import plain_decimal
+    from budgetpdf.emit.writer import read_dataset
+
     checks = [c for c in read_dataset(out, "checks").to_pylist() if c["passed"] is False]
     docs = {d["doc_id"]: d for d in read_dataset(out, "documents").to_pylist()}
     by_doc: dict[str, list[dict]] = defaultdict(list)
@@ -131,6 +144,8 @@ def _cmd_checks(out: Path, args: argparse.Namespace) -> int:
 
 @_reads_output
 def _cmd_status(out: Path, args: argparse.Namespace) -> int:
+    from budgetpdf.emit.writer import read_dataset
+
     docs = read_dataset(out, "documents").to_pylist()
     if not docs:
         print(f"{out}: no documents yet")
@@ -193,6 +208,8 @@ def _cmd_nightly(args: argparse.Namespace) -> int:
 def _sources(paths: list[Path]) -> Sources:
     """The PDFs under paths by file name and size: where the report finds a document's
     pages to draw its failed checks on."""
+    from budgetpdf.pipeline.runner import collect_inputs
+
     found = {}
     for path in collect_inputs(paths):
         try:
@@ -208,6 +225,8 @@ def _cmd_report(out: Path, args: argparse.Namespace) -> int:
     knowledge = _knowledge()
     if knowledge is None:
         return 2
+    from budgetpdf.emit.report import write_report
+
     target = write_report(out, _sources([Path(p) for p in args.pdfs]), knowledge)
     print(f"{target}")
     return 0
@@ -369,6 +388,8 @@ def main(argv: list[str] | None = None) -> int:
         )
         return 130
     except OSError as exc:  # a full disk or a vanished output while reporting
+        from budgetpdf.pipeline.runner import output_problem
+
         print(f"budgetpdf: {output_problem(Path(getattr(args, 'out', '.')), exc)}", file=sys.stderr)
         return 2
 

@@ -40,6 +40,7 @@ from budgetpdf.emit.writer import (
     write_document,
 )
 from budgetpdf.pipeline.document import document_row, process_document
+from budgetpdf.pipeline.limits import Limits
 from budgetpdf.schemas.knowledge import Knowledge
 
 MAX_ATTEMPTS = 3
@@ -54,19 +55,6 @@ _CHUNK = 1 << 20
 LOG = "log.jsonl"
 LIBRARY_LOG = "library.log"
 ATTEMPTS = "attempts.json"
-
-
-@dataclass(frozen=True, slots=True)
-class Limits:
-    """Per document: wall-clock seconds, and the worker's resident memory (RSS) in MB, both
-    enforced by the supervising process, which kills and replaces the worker; and the pages
-    read (1-based; None: all), a restriction to investigate some pages (`--pages`)."""
-
-    # 15 minutes: a 50-page scan read by OCR takes ~4.5 min on one core of the 2-core machine
-    # (seed_scanned.pdf, 5.4 CPU-s a page); text documents take seconds
-    seconds: int = 900
-    memory_mb: int = 2048
-    pages: frozenset[int] | None = None
 
 
 @dataclass(frozen=True, slots=True)
