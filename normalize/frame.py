@@ -11,7 +11,7 @@ header inside the grid (the indicator block): each block is read by its own head
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
@@ -510,7 +510,9 @@ class _RowReader:
             code_heading = _is_code_heading(heading, k.headers)
             heading = "" if _names_rows(heading, k.headers) or code_heading else heading
             if value is None:
-                label = text or label
+                # `三级指标 | ≥ | 85`: the direction (≥, 定性) between them names nothing
+                if not k.quantities.direction.fullmatch(squash(text)):
+                    label = text or label
             elif c not in amount_cols and label and (heading or not is_code(text)):
                 name = item_name(label)
                 column = heading or name
@@ -581,14 +583,24 @@ class _RowReader:
 
     def _label_text(self, grid: Grid, row: int, group: Group) -> str:
         """The row's name: the preferred label column (the last one, or the table's
-        label_headers), else whichever label column is printed (a unit's subtotal row)."""
+        label_headers), else whichever label column is printed (a unit's subtotal row). A cell
+        that only points a target's direction names nothing: on a 绩效目标表 page that does
+        not repeat its header (`控烟公益广告宣传成本 | ≤ | 450`) the name is the nearest label
+        left of it."""
+        direction = self.knowledge.quantities.direction
+
+        def names(cols: Sequence[int]) -> list[str]:
+            return [
+                t
+                for c in cols
+                if (t := _covering_text(grid, row, c)) and not direction.fullmatch(squash(t))
+            ]
+
         chosen = self._label_cols(grid, group)
-        text = "\n".join(dict.fromkeys(t for c in chosen if (t := _covering_text(grid, row, c))))
-        if text:
-            return text
-        return "\n".join(
-            dict.fromkeys(t for c in group.label_cols if (t := _covering_text(grid, row, c)))
-        )
+        named = names(chosen)
+        if not named and any(_covering_text(grid, row, c) for c in chosen):
+            named = names([c for c in group.label_cols if c < min(chosen)])[-1:]
+        return "\n".join(dict.fromkeys(named or names(group.label_cols)))
 
     def _track_unit(self, grid: Grid, row: int, group: Group) -> None:
         """Tables that list several 预算单位 print each unit's name on its subtotal row and
@@ -742,16 +754,25 @@ def _overlap(a0: float, a1: float, b0: float, b1: float) -> float:
 def _realigned(own: Layout, grid: Grid, before: Layout, before_grid: Grid) -> Layout:
     """A continuation printed with other column boundaries (split code columns merged into
     one, say): its own groups, each amount column named after the amount column of the page
-    before that it stands under, each group with the section of the group above it."""
-    names: dict[int, ColumnMeaning] = {}
-    headers = dict(own.headers)
-    for c in (c for g in own.groups for c in g.amount_cols):
+    before that it stands under, each group with the section of the group above it, and every
+    column the heading of the column it stands under (a 绩效目标表 page without its header
+    still knows its 三级指标 and 度量单位 columns)."""
+
+    def under(c: int, candidates: Iterable[int]) -> int | None:
         spans = [
             (_overlap(grid.xs[c], grid.xs[c + 1], before_grid.xs[p], before_grid.xs[p + 1]), p)
-            for p in before.names
+            for p in candidates
         ]
         width, p = max(spans, default=(0.0, -1))
-        if width > 0:
+        return p if width > 0 else None
+
+    names: dict[int, ColumnMeaning] = {}
+    headers = dict(own.headers)
+    for c in range(grid.n_cols):
+        if (p := under(c, before.headers)) is not None:
+            headers[c] = before.headers[p]
+    for c in (c for g in own.groups for c in g.amount_cols):
+        if (p := under(c, before.names)) is not None:
             names[c] = before.names[p]
             headers[c] = before.headers.get(p, "")
     groups = []

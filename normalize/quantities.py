@@ -47,9 +47,15 @@ def unit_of(text: str, q: Quantities) -> str | None:
 
 
 def _is_unit(text: str, q: Quantities) -> bool:
-    # 元/天, 元/人·年 (聘用注册会计师单位成本 ≤ 800 元/天): every part a known unit
+    # 元/天, 元/人·年 (聘用注册会计师单位成本 ≤ 800 元/天): every part a known unit, or a
+    # known unit after its scale (万人)
     known = q.units
-    return bool(text) and all(p in known for p in _RATIO.split(text))
+
+    def unit(part: str) -> bool:
+        m = q.magnitude.match(part)
+        return part in known or (m is not None and part[m.end() :] in known)
+
+    return bool(text) and all(unit(p) for p in _RATIO.split(text))
 
 
 def heading_unit(path: Sequence[str], q: Quantities) -> str | None:

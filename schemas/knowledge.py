@@ -100,8 +100,10 @@ class _QuantitiesModel(_Strict):
     score_unit: str
     indicator: str
     unit_column: str
+    direction: str
+    magnitude: str
 
-    @field_validator("score", "indicator", "unit_column")
+    @field_validator("score", "indicator", "unit_column", "direction", "magnitude")
     @classmethod
     def _pattern(cls, v: str) -> str:
         return compiles(v)
@@ -455,6 +457,8 @@ class Quantities:
     score_unit: str
     indicator: regex.Pattern
     unit_column: regex.Pattern
+    direction: regex.Pattern  # a cell that only says which way a target points (≥, 定性)
+    magnitude: regex.Pattern  # a count's scale before a unit: 万 of 万人
 
 
 @dataclass(frozen=True)
@@ -644,6 +648,8 @@ def _quantities(data: _QuantitiesModel) -> Quantities:
         score_unit=data.score_unit,
         indicator=regex.compile(data.indicator),
         unit_column=regex.compile(data.unit_column),
+        direction=regex.compile(data.direction),
+        magnitude=regex.compile(data.magnitude),
     )
 
 

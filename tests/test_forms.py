@@ -11,6 +11,7 @@ from functools import cache
 from pathlib import Path
 
 import pytest
+from budgetpdf.contract.text import squash
 from budgetpdf.extract.reader import open_pages
 from budgetpdf.normalize.frame import Record, build_frame
 from budgetpdf.normalize.stitch import DocumentReader, demote_fallbacks
@@ -156,3 +157,32 @@ def test_indicator_values_take_a_unit_column(knowledge):
     assert None not in units  # every indicator value of the page prints its unit
     funds = {r.concepts.fund for (item, _), r in by_item.items() if r.value == Decimal("243.2")}
     assert "财政拨款" in funds
+
+
+@pytest.mark.corpus
+def test_a_continued_target_table_keeps_its_names_and_units(corpus):
+    # 北京 卫生健康委员会 pp.39-40 (项目支出绩效目标表): p.40 continues p.39 without its
+    # header and with other column boundaries, `三级指标 | 绩效指标性质 | 本年绩效指标值 |
+    # 绩效度量单位` over `控烟公益广告宣传成本 | ≤ | 450 | 万元`. Before: named `≤`, no unit.
+    result = corpus("9ae1b5ac_预算数据_002_北京_卫生健康委员会_2026年部门预算.pdf", 39, 40)
+    values = [f for f in result.facts if f["column_name"] == "本年绩效指标值" and f["page"] == 2]
+    named = {f["item_name"]: (f["value"], f["unit"]) for f in values}
+    assert named["控烟公益广告宣传成本"] == (Decimal("450"), "万元")
+    assert named["市民满意度"] == (Decimal("85"), "%")
+    assert named["组织对重点涉源单位开展监督检查"] == (Decimal("6"), "家")
+    assert not {"≤", "≥", "=", "＝"} & set(named)
+    # `受益人数 | ≥ | 20 | 万人`: a known unit after its scale
+    assert named["受益人数"] == (Decimal("20"), "万人")
+    assert all(unit is not None for _, unit in named.values())
+
+
+@pytest.mark.parametrize(
+    "cell", ["≥", "≤", "＝", "=", "＞", "大于等于", "不低于", "定性", "正向指标"]
+)
+def test_a_target_direction_names_nothing(cell, knowledge):
+    assert knowledge.quantities.direction.fullmatch(squash(cell))
+
+
+@pytest.mark.parametrize("cell", ["培训人员合格率", "≥95%", "等于或大于全市平均水平的项目数"])
+def test_a_name_is_no_direction(cell, knowledge):
+    assert not knowledge.quantities.direction.fullmatch(squash(cell))

@@ -10,7 +10,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-import budgetpdf.pipeline.cli as cli
+import budgetpdf.schemas.knowledge as knowledge_files
 import pytest
 from budgetpdf.pipeline.cli import main
 from budgetpdf.pipeline.document import process_document
@@ -88,7 +88,8 @@ def test_unknown_rule_kind(schemas):
 
 def test_cli_stops_before_the_first_pdf(schemas, tmp_path, capsys, monkeypatch):
     _edit(schemas / "tables.toml", "two_sided = true", "two_side = true")
-    monkeypatch.setattr(cli, "load_knowledge", lambda: load_knowledge(schemas))
+    # the command loads the shipped schemas/ when it runs: here, the broken copy
+    monkeypatch.setattr(knowledge_files, "load_knowledge", lambda: load_knowledge(schemas))
     out = tmp_path / "out"
     assert main(["run", str(SAMPLE), "--out", str(out)]) == 2
     printed = capsys.readouterr()

@@ -57,3 +57,15 @@ def test_row_unit_takes_the_nearest_unit(knowledge):
     assert (
         row_unit(["", "其中：财政拨款", "", "资金金额\n（万元）"], knowledge.quantities) == "万元"
     )
+
+
+@pytest.mark.parametrize(
+    ("text", "unit"), [("万人", "万人"), ("千人次", "千人次"), ("万元/人", "万元/人")]
+)
+def test_a_known_unit_after_its_scale_is_a_unit(text, unit, knowledge):
+    assert unit_of(text, knowledge.quantities) == unit
+
+
+@pytest.mark.parametrize("text", ["万", "千万", "万元钱"])
+def test_a_scale_alone_is_no_unit(text, knowledge):
+    assert unit_of(text, knowledge.quantities) is None
