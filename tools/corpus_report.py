@@ -37,6 +37,7 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 import regex
+from budgetpdf.contract.text import squash
 from budgetpdf.extract.layout import TextLine, Word
 from budgetpdf.extract.page import PageLayout
 from budgetpdf.extract.reader import open_pages
@@ -225,6 +226,8 @@ def meaning_measures(
         (
             "doc_id",
             "table_id",
+            "item_code",
+            "item_name",
             "column_name",
             "column_id",
             "unit",
@@ -283,11 +286,17 @@ def meaning_measures(
             add(doc_id, "publisher_right", comparable(d["publisher"]) == comparable(v["publisher"]))
             add(doc_id, "fiscal_year_right", str(d["fiscal_year"]) == v["fiscal_year"])
     ids_of: dict[tuple, set[str]] = defaultdict(set)
+    direction = knowledge.quantities.direction
     for f in facts:
         add(f["doc_id"], "facts")
         money = f["amount_yuan"] is not None
         add(f["doc_id"], "money_facts", money)
         add(f["doc_id"], "facts_without_unit", f["unit"] is None)
+        # a row named by a target's direction (`≥`) instead of its indicator; a row with no
+        # label and no code (a 三公 table of one row prints none)
+        name = squash(f["item_name"] or "")
+        add(f["doc_id"], "facts_named_by_direction", direction.fullmatch(name) is not None)
+        add(f["doc_id"], "facts_without_label", not name and not f["item_code"])
         # an indicator value that prints no unit (实际完成值 37500) is not money: its unit is
         # null by design; any other fact without unit is money whose unit was not read
         indicator = is_indicator([f["column_name"]], knowledge.quantities)
@@ -352,6 +361,8 @@ def print_meaning(measures: dict) -> None:
             f"present {_share(m.get('fiscal_year_present', 0), docs)}; "
             f"facts without unit {_share(m.get('facts_without_unit', 0), m.get('facts', 0))} "
             f"(indicator values printing none {m.get('indicator_values_without_unit', 0)}); "
+            f"facts named by a direction {m.get('facts_named_by_direction', 0)}, "
+            f"without label or code {m.get('facts_without_label', 0)}; "
             f"canonical money amounts without concept "
             f"{_share(m.get('money_amounts_no_concept', 0), m.get('money_amounts', 0))} "
             f"(all canonical figures "
