@@ -48,7 +48,6 @@ from budgetpdf.normalize.quantities import (
 from budgetpdf.schemas.knowledge import Context, HeaderVocabulary, Knowledge, TableSpec
 
 _FILLER = regex.compile(r"^[*＊]+$")  # `** ** 1 2 3`: stars mark a 栏次 row's label columns
-_CODE_HEADINGS = ("编码", "代码", "编号")
 _DASHES = regex.compile(r"^[-—–－]+$")
 _BRACKETED = regex.compile(r"\([^()]*\)")
 
@@ -300,7 +299,7 @@ def _columns(
             role = "layout"  # 序号 also when its two characters sit in two header rows
         elif lowest in vocab.code or (lowest in vocab.label and body == "code"):
             role = "code"
-        elif lowest.endswith(_CODE_HEADINGS):  # 部门经济科目编码 codes; 单位编码 is layout
+        elif lowest.endswith(vocab.code_suffixes):  # 部门经济科目编码 codes; 单位编码 is layout
             role = "code" if body == "code" else "layout"
         elif _names_rows(lowest, vocab) or lowest in vocab.unit_label or body == "label":
             role = "label"
@@ -319,7 +318,7 @@ def _columns(
 
 def _is_code_heading(header: str, vocab: HeaderVocabulary) -> bool:
     """类, 款, 科目编码, 序号: a heading over codes or numbering, never over figures."""
-    return header in vocab.code or header in vocab.layout or header.endswith(_CODE_HEADINGS)
+    return header in vocab.code or header in vocab.layout or header.endswith(vocab.code_suffixes)
 
 
 def _names_rows(header: str, vocab: HeaderVocabulary) -> bool:
@@ -345,7 +344,7 @@ def _groups(
             group.code_cols.append(col.index)
         elif col.role == "label":
             group.label_cols.append(col.index)
-            group.economic = group.economic or "经济" in col.header
+            group.economic = group.economic or any(w in col.header for w in vocab.economic)
             if col.header in vocab.unit_label:
                 group.unit_cols.append(col.index)
         elif col.role == "amount":

@@ -179,15 +179,14 @@ def title_like_above(page: PageLayout, top: float, context: Context) -> str | No
 
 
 TOC_TITLES = 5
-# 目录 or 报表目录 as a heading; a column headed 指导性目录 does not make a table a contents page
-TOC_HEADING = regex.compile(r"^(?:报表|表格)?目录[:：]?$")
 
 
-def listed_tables(page: PageLayout, titles: list[Title]) -> dict[str, str]:
-    """Canonical tables a table-of-contents page names (id → title as printed): a page that
-    says 目录 near its top, or that names five tables or more. titles: page_titles(page)."""
+def listed_tables(page: PageLayout, titles: list[Title], context: Context) -> dict[str, str]:
+    """Canonical tables a table-of-contents page names (id → title as printed): a page whose
+    first three lines hold a 目录 heading (context.toc_heading), or that names five tables or
+    more. titles: page_titles(page, knowledge)."""
     titles = [t for t in titles if t.spec is not OTHER]
-    heading = any(TOC_HEADING.match(squash(ln.text)) for ln in page.lines[:3])
+    heading = any(context.toc_heading.match(squash(ln.text)) for ln in page.lines[:3])
     toc = len(titles) >= TOC_TITLES or heading
     return {t.spec.id: t.text for t in titles} if toc else {}
 

@@ -7,7 +7,7 @@ import os
 import time
 import traceback
 from collections import Counter
-from collections.abc import Collection, Iterator
+from collections.abc import Collection, Iterator, Mapping
 from decimal import Decimal
 from pathlib import Path
 
@@ -103,6 +103,7 @@ def _fact_rows(
     frame: TableFrame,
     table_unit: str | None,
     ocr: dict[int, OcrConfidence],
+    money: Mapping[str, Decimal],
 ) -> list[FactRow]:
     name = seg.name
     return [
@@ -124,7 +125,7 @@ def _fact_rows(
             "column_id": r.column_id,
             "value": r.value,
             "unit": unit,
-            "amount_yuan": to_yuan(r.value, unit),
+            "amount_yuan": to_yuan(r.value, unit, money),
             "page": r.page,
             "unit_name": r.unit_name or seg.unit_name,
             "measure": r.concepts.measure,
@@ -349,7 +350,7 @@ def _fill(
         if seg.name == UNNAMED:
             notes.append(f"a table on page {frame.pages[0]} prints no title: named {UNNAMED}")
         result.tables.append(_table_row(doc_id, len(frames), seg, frame, unit))
-        result.facts.extend(_fact_rows(doc_id, len(frames), seg, frame, unit, ocr))
+        result.facts.extend(_fact_rows(doc_id, len(frames), seg, frame, unit, ocr, knowledge.money))
     doc.update(
         publisher=meta.publisher,
         fiscal_year=meta.fiscal_year,

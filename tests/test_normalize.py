@@ -29,10 +29,11 @@ def test_parse_amount(printed, value):
     assert parse_amount(printed) == value
 
 
-def test_to_yuan_is_exact():
-    assert to_yuan(Decimal("0.01"), "万元") == Decimal("100.00")
-    assert to_yuan(Decimal("1234.5"), "元") == Decimal("1234.50")
-    assert to_yuan(Decimal("1"), None) is None
+def test_to_yuan_is_exact(knowledge):
+    money = knowledge.money
+    assert to_yuan(Decimal("0.01"), "万元", money) == Decimal("100.00")
+    assert to_yuan(Decimal("1234.5"), "元", money) == Decimal("1234.50")
+    assert to_yuan(Decimal("1"), None, money) is None
 
 
 @pytest.mark.parametrize(
