@@ -18,6 +18,11 @@ _DIGIT = regex.compile(r"^[1-9]$")
 
 @dataclass(frozen=True, slots=True)
 class Classification:
+    """What a classification code says (the contract's facts columns): item_code as printed
+    joined (`2010101`), code_system 功能分类 (2xx) or 经济分类 (3xx, 5xx), code_level 类, 款
+    or 项 (3, 5, 7 digits) and parent_code (the code less its last two digits; None for a 类).
+    UNCLASSIFIED, all None, for a row without a code."""
+
     item_code: str | None
     code_system: str | None
     code_level: str | None
@@ -28,10 +33,14 @@ UNCLASSIFIED = Classification(None, None, None, None)
 
 
 def is_code(text: str) -> bool:
+    """Whether a cell's text (any width, spaces) is a classification code and nothing else:
+    3, 5 or 7 digits starting 2, 3 or 5 (`201`, `20101`, `2010101`, `30201`, `50101`)."""
     return bool(_CODE.match(squash(text)))
 
 
 def classify(code: str | None) -> Classification:
+    """The system, level and parent of a joined, squashed code (`30227` → 经济分类, 款,
+    parent 302); UNCLASSIFIED for None, "" or anything is_code would refuse (`abc`)."""
     if not code or not _CODE.match(code):
         return UNCLASSIFIED
     system = "功能分类" if code[0] == "2" else "经济分类"
@@ -115,6 +124,10 @@ class SplitCodeJoiner:
         self.by_name = ClassByName(class_by_name)
 
     def join(self, parts: list[str]) -> str | None:
+        """The whole code of one row from its code cells, left to right (类, 款, 项 as
+        printed, blanks included), carrying 类 and 款 down from the rows above; a full code
+        printed in the first cell is taken as it is. None for a row that prints no code
+        part, or whose parts join to no code."""
         parts = [squash(p) for p in parts]
         whole = next((p for p in parts if _CODE.match(p) and len(p) > 3), None)
         if whole:  # a template that prints the full code in the 类 column

@@ -54,6 +54,11 @@ _BRACKETED = regex.compile(r"\([^()]*\)")
 
 @dataclass(slots=True)
 class Column:
+    """One grid column as the header reads it: its index (0-based), its role (code, label,
+    layout, amount, or free: a form's figure named by the text left of it), its header path
+    (squashed cells top to bottom, label-block words such as 项目 left out) and its lowest
+    header text ("" when none)."""
+
     index: int
     role: str  # code | label | layout | amount
     path: tuple[str, ...]  # normalized header components, top to bottom
@@ -62,6 +67,9 @@ class Column:
 
 @dataclass(slots=True)
 class Group:
+    """One code–label–amounts block of a grid, by column index: a two-sided table prints one
+    per side (section 收入 or 支出, else None), a side-by-side table several."""
+
     section: str | None
     code_cols: list[int] = field(default_factory=list)
     label_cols: list[int] = field(default_factory=list)
@@ -83,6 +91,13 @@ class Layout:
 
 @dataclass(slots=True)
 class Record:
+    """One amount cell read: the row's section, 1-based row number in the table and code
+    (`Classification`), its name (item_name: the contract's comparable text; item_raw: as
+    printed, wrapped lines joined), the 预算单位 it belongs to, the column's contract name,
+    id and concepts, the value (Decimal as printed, in the table's unit unless `unit`
+    says otherwise), its page (1-based) and the cell's box (x0, top, x1, bottom) in PDF
+    points, top-left origin."""
+
     section: str | None
     row_no: int
     classification: Classification

@@ -31,6 +31,11 @@ NOTE_YEAR_HEADER = "fiscal_year taken from a table header"
 
 @dataclass(frozen=True, slots=True)
 class DocumentMeta:
+    """What `read_metadata` found a document says about itself: its publisher (squashed
+    organisation name, scope mark kept; None when none is printed), fiscal year, kind
+    (决算/预算), scope (部门/单位) and notes on how a value was found or why it is missing
+    (NOTE_* strings)."""
+
     publisher: str | None
     fiscal_year: int | None
     doc_kind: str | None  # 决算 | 预算

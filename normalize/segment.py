@@ -18,6 +18,10 @@ UNNAMED = "未命名表格"
 
 @dataclass(slots=True)
 class Title:
+    """A title line on a page: the canonical table it names (OTHER for an unknown `…表`), its
+    text as printed, the table label printed with it (预算01表, or None), the line itself
+    (positions in PDF points), and whether it is a fallback title (`TitleVariant.fallback`)."""
+
     spec: TableSpec
     text: str  # as printed
     label: str | None
@@ -37,6 +41,11 @@ class Fragment:
 
 @dataclass(slots=True)
 class TableSegment:
+    """One printed table over one or more pages: its canonical table (demote_fallbacks may
+    change it), the title as printed, its label (table_code), its money unit (元, 千元, 万元,
+    亿元, or None when none is printed), the 部门/单位 line naming its unit, and its
+    fragments (one grid a page, in page order)."""
+
     spec: TableSpec
     title_raw: str
     table_code: str | None

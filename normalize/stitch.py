@@ -50,6 +50,8 @@ class DocumentReader:
     toc_pages: set[int] = field(default_factory=set)
 
     def read(self, page: PageLayout) -> None:
+        """Read the next page (pages in order): count it, keep its lines, and start, continue
+        or end tables by its titles and grids (unruled regions are inferred here)."""
         self.pages += 1
         self.lines.extend(page.lines)
         self.unmapped_glyphs += page.unmapped_glyphs

@@ -93,6 +93,7 @@ class OcrConfidence:
         self.median = scores[len(scores) // 2] if scores else 0.0
 
     def of(self, value: Decimal) -> float:
+        """The confidence (0–1, four decimals) of an amount read on this page."""
         return round(self.amounts.get(value, self.median), 4)
 
 
@@ -165,6 +166,10 @@ def _column_row(meaning: ColumnMeaning) -> PrintedColumn:
 
 
 def document_row(path: Path, sha: str, size: int) -> DocumentRow:
+    """The documents row of a file before it is read: identity (doc_id: the first 16 hex
+    digits of sha, its SHA-256; size in bytes) and provenance (source_url, fetched_at from the
+    manifest beside it, None for a file given by hand), status `failed` and every count 0
+    until the reading fills them in."""
     source_url, fetched_at = provenance(path, sha) if sha else (None, None)
     return {
         "doc_id": sha[:16],
