@@ -7,11 +7,11 @@ from dataclasses import dataclass
 
 import regex
 from budgetpdf.contract.text import item_name, squash
+from budgetpdf.schemas.knowledge import CodeFormat
 
+# What a code looks like is knowledge (schemas/tables.toml [codes], `Knowledge.code_format`);
+# how its digits make levels is the contract's (code_level, parent_code).
 _LEVELS = {3: "类", 5: "款", 7: "项"}
-# A code printed inside the label cell: `2010101 行政运行`, `[2014001]行政运行`.
-_LEADING_CODE = regex.compile(r"^[\[【(]?([235]\d{2}(?:\d{2}){0,2})[\]】)]?[\s\-—:：]*(?=\D)(.+)$")
-_CODE = regex.compile(r"^[235]\d{2}(?:\d{2}){0,2}$")
 _PART = regex.compile(r"^\d{2,3}$")
 _DIGIT = regex.compile(r"^[1-9]$")
 
@@ -32,25 +32,27 @@ class Classification:
 UNCLASSIFIED = Classification(None, None, None, None)
 
 
-def is_code(text: str) -> bool:
-    """Whether a cell's text (any width, spaces) is a classification code and nothing else:
-    3, 5 or 7 digits starting 2, 3 or 5 (`201`, `20101`, `2010101`, `30201`, `50101`)."""
-    return bool(_CODE.match(squash(text)))
+def is_code(text: str, codes: CodeFormat) -> bool:
+    """Whether a cell's text (any width, spaces) is a classification code and nothing else,
+    by codes.whole: 3, 5 or 7 digits starting 2, 3 or 5 (`201`, `20101`, `2010101`,
+    `30201`, `50101`)."""
+    return bool(codes.whole.match(squash(text)))
 
 
-def classify(code: str | None) -> Classification:
+def classify(code: str | None, codes: CodeFormat) -> Classification:
     """The system, level and parent of a joined, squashed code (`30227` → 经济分类, 款,
     parent 302); UNCLASSIFIED for None, "" or anything is_code would refuse (`abc`)."""
-    if not code or not _CODE.match(code):
+    if not code or not codes.whole.match(code):
         return UNCLASSIFIED
     system = "功能分类" if code[0] == "2" else "经济分类"
     parent = code[:-2] if len(code) > 3 else None
     return Classification(code, system, _LEVELS[len(code)], parent)
 
 
-def split_leading_code(label: str) -> tuple[str | None, str]:
-    """(code, rest) when a label starts with its own code, else (None, label)."""
-    m = _LEADING_CODE.match(squash(label))
+def split_leading_code(label: str, codes: CodeFormat) -> tuple[str | None, str]:
+    """(code, rest) when a label starts with its own code (codes.leading: `[2014001]行政运行`
+    → 2014001, 行政运行), else (None, label)."""
+    m = codes.leading.match(squash(label))
     if not m:
         return None, label
     return m.group(1), m.group(2)
@@ -115,10 +117,12 @@ class SplitCodeJoiner:
     """Joins codes printed over 类 | 款 | 项 columns, carrying blank 类/款 cells down.
 
     `201 | 06 | 01` → 2010601; a row that prints only `01` in 项 takes 类 and 款 from above.
-    class_by_name: 类 name → code (`Knowledge.class_by_name`), for the rows printed without one.
+    class_by_name: 类 name → code (`Knowledge.class_by_name`), for the rows printed without one;
+    codes: what a whole code looks like (`Knowledge.code_format`).
     """
 
-    def __init__(self, class_by_name: Mapping[str, str]) -> None:
+    def __init__(self, class_by_name: Mapping[str, str], codes: CodeFormat) -> None:
+        self._codes = codes
         self._carry: list[str] = []
         # the same column's 类 rows printed without a code
         self.by_name = ClassByName(class_by_name)
@@ -129,7 +133,7 @@ class SplitCodeJoiner:
         printed in the first cell is taken as it is. None for a row that prints no code
         part, or whose parts join to no code."""
         parts = [squash(p) for p in parts]
-        whole = next((p for p in parts if _CODE.match(p) and len(p) > 3), None)
+        whole = next((p for p in parts if self._codes.whole.match(p) and len(p) > 3), None)
         if whole:  # a template that prints the full code in the 类 column
             self._carry = [whole[:3], whole[3:5], whole[5:7]][: (len(whole) - 1) // 2]
             return whole
@@ -141,4 +145,4 @@ class SplitCodeJoiner:
             if _PART.match(part):
                 self._carry = self._carry[:level] + [part]
         joined = "".join(self._carry)
-        return joined if _CODE.match(joined) else None
+        return joined if self._codes.whole.match(joined) else None

@@ -45,7 +45,13 @@ from budgetpdf.normalize.quantities import (
     is_unit_column,
     row_unit,
 )
-from budgetpdf.schemas.knowledge import Context, HeaderVocabulary, Knowledge, TableSpec
+from budgetpdf.schemas.knowledge import (
+    CodeFormat,
+    Context,
+    HeaderVocabulary,
+    Knowledge,
+    TableSpec,
+)
 
 _FILLER = regex.compile(r"^[*＊]+$")  # `** ** 1 2 3`: stars mark a 栏次 row's label columns
 _DASHES = regex.compile(r"^[-—–－]+$")
@@ -149,12 +155,14 @@ def _row_texts(grid: Grid, row: int) -> list[str]:
     return [squash(grid.text(row, c)) for c in range(grid.n_cols)]
 
 
-def _is_body_row(grid: Grid, row: int, vocab: HeaderVocabulary) -> bool:
+def _is_body_row(grid: Grid, row: int, knowledge: Knowledge) -> bool:
+    """A row with an amount (a code is none), or a code in its first three cells and words."""
     texts = _row_texts(grid, row)
-    if _is_layout_row(texts, vocab):
+    if _is_layout_row(texts, knowledge.headers):
         return False
-    return any(parse_amount(t) is not None and not is_code(t) for t in texts) or (
-        any(is_code(t) for t in texts[:3]) and any(t and not t.isdigit() for t in texts)
+    codes = knowledge.code_format
+    return any(parse_amount(t) is not None and not is_code(t, codes) for t in texts) or (
+        any(is_code(t, codes) for t in texts[:3]) and any(t and not t.isdigit() for t in texts)
     )
 
 
@@ -165,7 +173,7 @@ def header_row_count(grid: Grid, knowledge: Knowledge, form: bool = False) -> in
     vocab = knowledge.headers
     captions = _key_value_rows(grid, knowledge) if form else frozenset()
     for r in range(grid.n_rows):
-        if r not in captions and _is_body_row(grid, r, vocab):
+        if r not in captions and _is_body_row(grid, r, knowledge):
             return r
     last_layout = max(
         (r for r in range(grid.n_rows) if _is_layout_row(_row_texts(grid, r), vocab)),
@@ -272,7 +280,9 @@ def _is_caption_row(texts: Sequence[str], context: Context) -> bool:
     )
 
 
-def _body_role(grid: Grid, col: int, start: int, form: bool = False) -> str | None:
+def _body_role(
+    grid: Grid, col: int, start: int, codes: CodeFormat, form: bool = False
+) -> str | None:
     """What a column's body holds: codes, labels or amounts, by majority. In a form a dash
     (`—`: no score for this row) is a blank and `100.00%` a figure, not words: 分值 |
     执行率(B/A) | 得分 over `10 | 100.00% | 10.00` then `— | | —`."""
@@ -281,11 +291,11 @@ def _body_role(grid: Grid, col: int, start: int, form: bool = False) -> str | No
         texts = [t for t in texts if not _DASHES.match(t)]
     if not texts:
         return None
-    codes = sum(is_code(t) for t in texts)
+    n_codes = sum(is_code(t, codes) for t in texts)
     figure = (lambda t: t.removesuffix("%")) if form else (lambda t: t)
-    amounts = sum(parse_amount(figure(t)) is not None for t in texts) - codes
-    words = len(texts) - codes - amounts
-    if codes and codes >= amounts and codes >= words:
+    amounts = sum(parse_amount(figure(t)) is not None for t in texts) - n_codes
+    words = len(texts) - n_codes - amounts
+    if n_codes and n_codes >= amounts and n_codes >= words:
         return "code"
     if words > amounts:
         return "label"
@@ -309,7 +319,7 @@ def _columns(
         path = _header_path(grid, c, text_rows, knowledge.context)
         texts = [t for t, _ in path]
         lowest = texts[-1] if texts else ""
-        body = _body_role(grid, c, header_rows, form)
+        body = _body_role(grid, c, header_rows, knowledge.code_format, form)
         if any(t in vocab.layout for t in texts) or "".join(texts) in vocab.layout:
             role = "layout"  # 序号 also when its two characters sit in two header rows
         elif lowest in vocab.code or (lowest in vocab.label and body == "code"):
@@ -525,7 +535,7 @@ class _RowReader:
             heading = "" if _names_rows(heading, k.headers) or code_heading else heading
             if value is None:
                 label = text or label
-            elif c not in amount_cols and label and (heading or not is_code(text)):
+            elif c not in amount_cols and label and (heading or not is_code(text, k.code_format)):
                 name = item_name(label)
                 column = heading or name
                 own = heading_unit([heading], k.quantities)
@@ -634,15 +644,18 @@ class _RowReader:
         values = [(c, parse_amount(grid.text(row, c))) for c in group.amount_cols]
         values = [(c, v) for c, v in values if v is not None]
         code_texts = [grid.text(row, c) for c in group.code_cols]
-        code = self._code(code_texts, joiner)
+        codes = self.knowledge.code_format
+        code = self._code(code_texts, joiner, codes)
         self._track_unit(grid, row, group)
         label = self._label_text(grid, row, group)
         if not label:
             # A merged 合计 cell starts in the code column.
-            label = "\n".join(t for t in code_texts if t and not is_code(t) and not t.isdigit())
+            label = "\n".join(
+                t for t in code_texts if t and not is_code(t, codes) and not t.isdigit()
+            )
         if code is None:
-            code, label = _code_from_label(label)
-        if code is None and label and any(_is_unit_code(t) for t in code_texts):
+            code, label = _code_from_label(label, codes)
+        if code is None and label and any(_is_unit_code(t, codes) for t in code_texts):
             self.units[self.layout.groups.index(group)] = squash(label)
         by_name = self.spec.class_by_name and not group.economic and code is None
         # every labelled row is seen, with amounts or not: its siblings decide its level
@@ -654,7 +667,7 @@ class _RowReader:
             class_code = joiner.by_name.code(label) if by_name and label else None
         name = item_name(label)
         code = code or class_code
-        classification = classify(code) if code else UNCLASSIFIED
+        classification = classify(code, codes) if code else UNCLASSIFIED
         return [
             Record(
                 section=group.section,
@@ -690,10 +703,10 @@ class _RowReader:
         return self._unit(grid, row, col, None, self.layout.headers.get(col, ""))
 
     @staticmethod
-    def _code(texts: list[str], joiner: SplitCodeJoiner) -> str | None:
+    def _code(texts: list[str], joiner: SplitCodeJoiner, codes: CodeFormat) -> str | None:
         if len(texts) > 1:
             return joiner.join(texts)
-        if texts and is_code(texts[0]):
+        if texts and is_code(texts[0], codes):
             return squash(texts[0])
         return None
 
@@ -701,10 +714,10 @@ class _RowReader:
 _UNIT_CODE = regex.compile(r"^\d{6,}$")
 
 
-def _is_unit_code(text: str) -> bool:
+def _is_unit_code(text: str, codes: CodeFormat) -> bool:
     """A 预算单位's own code (125001) printed in the code column over the rows of that unit:
     six digits or more, never a classification code (3, 5 or 7 digits)."""
-    return bool(_UNIT_CODE.match(text.strip())) and not is_code(text)
+    return bool(_UNIT_CODE.match(text.strip())) and not is_code(text, codes)
 
 
 def _orphan_label(grid: Grid, row: int, group: Group) -> str:
@@ -736,8 +749,8 @@ def _covering_text(grid: Grid, row: int, col: int) -> str:
     return cell.text if cell is not None and cell.row == row else ""
 
 
-def _code_from_label(label: str) -> tuple[str | None, str]:
-    code, rest = split_leading_code(label)
+def _code_from_label(label: str, codes: CodeFormat) -> tuple[str | None, str]:
+    code, rest = split_leading_code(label, codes)
     return (code, rest) if code else (None, label)
 
 
@@ -865,12 +878,12 @@ def build_frame(
         inherits = not inner and layout is not None and not (texts & first_header)
         if inherits and grid.n_cols != layout.n_cols:
             layout = _realigned(own, grid, layout, previous)
-            joiners = [SplitCodeJoiner(by_name) for _ in layout.groups]
+            joiners = [SplitCodeJoiner(by_name, knowledge.code_format) for _ in layout.groups]
         elif not inherits:
             layout = own
             first_header = first_header or texts
             if len(joiners) != len(layout.groups):  # a repeated header keeps the 类/款 carry
-                joiners = [SplitCodeJoiner(by_name) for _ in layout.groups]
+                joiners = [SplitCodeJoiner(by_name, knowledge.code_format) for _ in layout.groups]
         previous = grid
         printed.update((m.name, m) for m in layout.names.values())
         start = 0 if inherits else layout.header_rows

@@ -118,6 +118,40 @@ class _MoneyModel(_Strict):
         return v
 
 
+# Where a pattern finds a classification code: replaced by [codes] code when loaded.
+CODE = "{code}"
+
+
+def _with_placeholder(pattern: str, placeholder: str, stand_in: str) -> str:
+    """The pattern itself when it holds the placeholder and compiles with a stand-in for it;
+    else ValueError (for validators)."""
+    if placeholder not in pattern:
+        raise ValueError(f"pattern {pattern!r} names the code as {placeholder}")
+    try:
+        regex.compile(pattern.replace(placeholder, stand_in))
+    except regex.error as exc:
+        raise ValueError(f"bad pattern {pattern!r}: {exc}") from exc
+    return pattern
+
+
+class _CodesModel(_Strict):
+    code: str
+    leading: str
+
+    @field_validator("code")
+    @classmethod
+    def _pattern(cls, v: str) -> str:
+        return compiles(v)
+
+    @field_validator("leading")
+    @classmethod
+    def _leading(cls, v: str) -> str:
+        _with_placeholder(v, CODE, "201")
+        if regex.compile(v.replace(CODE, "201")).groups != 2:
+            raise ValueError(f"pattern {v!r} needs two groups: the code and the name")
+        return v
+
+
 class _UnruledModel(_Strict):
     code: str
     layout_words: list[str] = Field(min_length=1)
@@ -125,13 +159,14 @@ class _UnruledModel(_Strict):
     @field_validator("code")
     @classmethod
     def _pattern(cls, v: str) -> str:
-        return compiles(v)
+        return _with_placeholder(v, CODE, "201")
 
 
 class _TablesFile(_Strict):
     table: list[_TableModel]
     context: _ContextModel
     money: _MoneyModel
+    codes: _CodesModel
     unruled: _UnruledModel
 
     @model_validator(mode="after")
@@ -542,6 +577,16 @@ class Context:
 
 
 @dataclass(frozen=True)
+class CodeFormat:
+    """How a classification code is printed (schemas/tables.toml [codes]): `whole`, a text
+    that is a code and nothing else (squashed: `2010101`); `leading`, a label that starts
+    with its code, groups 1 (the code) and 2 (the name)."""
+
+    whole: regex.Pattern
+    leading: regex.Pattern
+
+
+@dataclass(frozen=True)
 class StreamVocabulary:
     """What extract/stream.py reads an unruled table by: schemas/tables.toml [unruled] (the
     code that opens a body line, the words of a 栏次 line, squashed) and the page-number and
@@ -656,7 +701,8 @@ class Knowledge:
     plus `not_additive`; codes: functional and economic codes by code (the newest name wins);
     class_by_name: a functional 类's squashed name → its 3-digit code; money: each money
     unit (tables.toml [money], the one list the unit patterns are built from) → its worth in
-    元, an exact Decimal; stream: what the unruled reader (extract/stream.py) reads by.
+    元, an exact Decimal; code_format: how a classification code is printed (tables.toml
+    [codes]); stream: what the unruled reader (extract/stream.py) reads by.
 
     `derived` holds what later stages compute from this knowledge alone and keep with it, so
     that it is computed once per load (normalize/concepts.py's readings of header cells and of
@@ -675,6 +721,7 @@ class Knowledge:
     codes: dict[str, CodeEntry]
     class_by_name: dict[str, str]
     money: dict[str, Decimal]
+    code_format: CodeFormat
     stream: StreamVocabulary
     derived: dict[str, Any] = field(default_factory=dict, repr=False)
 
@@ -734,9 +781,18 @@ def _context(data: _ContextModel, money: _MoneyModel) -> Context:
     )
 
 
-def _stream_vocabulary(data: _UnruledModel, context: Context) -> StreamVocabulary:
+def _code_format(data: _CodesModel) -> CodeFormat:
+    return CodeFormat(
+        whole=regex.compile(f"^(?:{data.code})$"),
+        leading=regex.compile(data.leading.replace(CODE, data.code)),
+    )
+
+
+def _stream_vocabulary(
+    data: _UnruledModel, context: Context, codes: _CodesModel
+) -> StreamVocabulary:
     return StreamVocabulary(
-        code=regex.compile(data.code),
+        code=regex.compile(data.code.replace(CODE, codes.code)),
         layout_words=frozenset(squash(w) for w in data.layout_words),
         page_number=context.page_number,
         note=context.note,
@@ -917,5 +973,6 @@ def load_knowledge(root: Path = SCHEMAS) -> Knowledge:
         codes=codes,
         class_by_name=_class_by_name(codes),
         money={unit: Decimal(factor) for unit, factor in tables.money.units.items()},
-        stream=_stream_vocabulary(tables.unruled, context),
+        code_format=_code_format(tables.codes),
+        stream=_stream_vocabulary(tables.unruled, context, tables.codes),
     )

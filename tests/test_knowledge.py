@@ -65,9 +65,12 @@ def test_bad_pattern(schemas):
 
 
 def _set(path: Path, key: str, value: str) -> None:
-    """The first line of path that sets key (`key = …`), set to value (TOML text)."""
+    """The first line of path that sets key (`key = …`, or `[section] key = …` where key
+    is `section.key`), set to value (TOML text)."""
     lines = path.read_text(encoding="utf-8").split("\n")
-    i = next(i for i, line in enumerate(lines) if line.startswith(f"{key} = "))
+    section, _, key = key.rpartition(".")
+    start = lines.index(f"[{section}]") if section else 0
+    i = next(i for i in range(start, len(lines)) if lines[i].startswith(f"{key} = "))
     lines[i] = f"{key} = {value}"
     path.write_text("\n".join(lines), encoding="utf-8")
 
@@ -79,7 +82,9 @@ def _set(path: Path, key: str, value: str) -> None:
         ("tables.toml", "note", "context.note"),
         ("tables.toml", "toc_heading", "context.toc_heading"),
         ("tables.toml", "title_unit_pattern", "context.title_unit_pattern"),
-        ("tables.toml", "code", "unruled.code"),
+        ("tables.toml", "codes.code", "codes.code"),
+        ("tables.toml", "codes.leading", "codes.leading"),
+        ("tables.toml", "unruled.code", "unruled.code"),
         ("metadata.toml", "heading", "year.heading"),
         ("metadata.toml", "in_title", "year.in_title"),
     ],
@@ -87,7 +92,7 @@ def _set(path: Path, key: str, value: str) -> None:
 def test_a_bad_pattern_in_each_vocabulary_key(schemas, file, key, where):
     """The vocabulary moved out of the code (page numbers, notes, 目录, the unruled reader's
     codes, the year of a heading or title) is validated like every other pattern."""
-    _set(schemas / file, key, "'(?P<year>20[{money}'")
+    _set(schemas / file, key, "'(?P<year>20[{money}{code}'")
     message = _error(schemas)
     assert message.startswith(f"schemas/{file}: {where}: ") and "bad pattern" in message
 
@@ -98,6 +103,9 @@ def test_a_bad_pattern_in_each_vocabulary_key(schemas, file, key, where):
         ("tables.toml", "layout_words", "[]", "unruled.layout_words"),
         ("tables.toml", "units", '{ "元" = 1, "万元" = 0 }', "money.units"),
         ("tables.toml", "units", "{}", "money.units"),
+        # a pattern that finds a code names it as {code}, the one spelling of [codes]
+        ("tables.toml", "unruled.code", "'^[235]\\d{2}'", "unruled.code"),
+        ("tables.toml", "codes.leading", "'^({code})'", "codes.leading"),
         ("headers.toml", "code_suffixes", "[]", "code_suffixes"),
         ("headers.toml", "economic", "[]", "economic"),
         # the year patterns must keep their groups: the code reads them by name
@@ -140,6 +148,21 @@ def test_the_money_units_are_written_once(schemas, knowledge):
     message = _error(schemas)
     assert message.startswith("schemas/tables.toml: context.unit_pattern: ")
     assert "{money}" in message
+
+
+def test_the_code_format_is_written_once(schemas):
+    """[codes] code is the one spelling of a classification code: a cell that is a code, a
+    label opening with one and an unruled body line opening with one all read by it."""
+    from budgetpdf.normalize.codes import classify, is_code, split_leading_code
+
+    shipped = load_knowledge(schemas)
+    assert is_code("2010101", shipped.code_format) and not is_code("7010101", shipped.code_format)
+    _set(schemas / "tables.toml", "codes.code", "'[2357]\\d{2}(?:\\d{2}){0,2}'")
+    copy = load_knowledge(schemas)
+    assert is_code("7010101", copy.code_format)
+    assert classify("70101", copy.code_format).parent_code == "701"
+    assert split_leading_code("[7010101]行政运行", copy.code_format) == ("7010101", "行政运行")
+    assert copy.stream.code.match("【701】")
 
 
 def test_nested_title_variants(schemas):
