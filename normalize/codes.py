@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import regex
@@ -68,21 +68,17 @@ def class_code_by_name(name: str, names: Mapping[str, str]) -> str | None:
     return starting[0] if len(starting) == 1 else None
 
 
-# How a row label is numbered: 一、 | 1、 1. | (一) | (1) | ① | none. Rows numbered alike are
-# siblings in the printed hierarchy.
-_ORDINAL_STYLES = (
-    ("一、", regex.compile(r"^[一二三四五六七八九十百]+[、.．]")),
-    ("(一)", regex.compile(r"^\([一二三四五六七八九十百]+\)")),
-    ("(1)", regex.compile(r"^\(\d+\)")),
-    ("1、", regex.compile(r"^\d{1,2}(?:[、．]|\.(?!\d))")),
-    ("①", regex.compile(r"^[①-⑳]")),
-)
+# How a row label is numbered (一、 | 1、 1. | (一) | (1) | ① | none) is knowledge:
+# schemas/headers.toml [ordinals], `Knowledge.ordinals`.
+Ordinals = Sequence[tuple[str, regex.Pattern]]
 
 
-def ordinal_style(label: str) -> str:
-    """The kind of ordinal a label starts with (`一、`, `(一)`, `(1)`, `1、`, `①`), or ""."""
+def ordinal_style(label: str, ordinals: Ordinals) -> str:
+    """The kind of ordinal a label starts with (`一、`, `(一)`, `(1)`, `1、`, `①`: the name of
+    the first of ordinals, (style, pattern) pairs, whose pattern matches the squashed label),
+    or "" for none."""
     s = squash(label)
-    return next((style for style, pattern in _ORDINAL_STYLES if pattern.match(s)), "")
+    return next((style for style, pattern in ordinals if pattern.match(s)), "")
 
 
 class ClassByName:
@@ -95,14 +91,15 @@ class ClassByName:
     `1、机关工资福利支出` is an economic class, not the functional 类 231).
     """
 
-    def __init__(self, names: Mapping[str, str]) -> None:
+    def __init__(self, names: Mapping[str, str], ordinals: Ordinals) -> None:
         self._names = names  # 类 name → code (Knowledge.class_by_name)
+        self._ordinals = ordinals  # how rows are numbered (Knowledge.ordinals)
         self._level: str | None = None  # the numbering of 类 rows, once one is seen
         self._opens_with_class: dict[str, bool] = {}  # numbering → its first row is a 类
 
     def code(self, label: str) -> str | None:
         """The 类 code of a row by its label as printed, or None."""
-        style = ordinal_style(label)
+        style = ordinal_style(label, self._ordinals)
         code = class_code_by_name(item_name(label), self._names)
         # Unnumbered rows are no list: a heading (按功能分类) or a total may precede 类 rows.
         first = self._opens_with_class.setdefault(style, code is not None) or not style
@@ -118,14 +115,17 @@ class SplitCodeJoiner:
 
     `201 | 06 | 01` → 2010601; a row that prints only `01` in 项 takes 类 and 款 from above.
     class_by_name: 类 name → code (`Knowledge.class_by_name`), for the rows printed without one;
-    codes: what a whole code looks like (`Knowledge.code_format`).
+    codes: what a whole code looks like (`Knowledge.code_format`); ordinals: how rows are
+    numbered (`Knowledge.ordinals`).
     """
 
-    def __init__(self, class_by_name: Mapping[str, str], codes: CodeFormat) -> None:
+    def __init__(
+        self, class_by_name: Mapping[str, str], codes: CodeFormat, ordinals: Ordinals
+    ) -> None:
         self._codes = codes
         self._carry: list[str] = []
         # the same column's 类 rows printed without a code
-        self.by_name = ClassByName(class_by_name)
+        self.by_name = ClassByName(class_by_name, ordinals)
 
     def join(self, parts: list[str]) -> str | None:
         """The whole code of one row from its code cells, left to right (类, 款, 项 as

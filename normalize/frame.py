@@ -863,7 +863,10 @@ def build_frame(
     joiners: list[SplitCodeJoiner] = []
     units: dict[int, str] = {}  # the 预算单位 each group's rows belong to, across pages
     printed: dict[str, ColumnMeaning] = {}
-    by_name = knowledge.class_by_name
+
+    def joiner() -> SplitCodeJoiner:
+        return SplitCodeJoiner(knowledge.class_by_name, knowledge.code_format, knowledge.ordinals)
+
     blocks = [
         (b, i > 0)
         for g in grids
@@ -878,12 +881,12 @@ def build_frame(
         inherits = not inner and layout is not None and not (texts & first_header)
         if inherits and grid.n_cols != layout.n_cols:
             layout = _realigned(own, grid, layout, previous)
-            joiners = [SplitCodeJoiner(by_name, knowledge.code_format) for _ in layout.groups]
+            joiners = [joiner() for _ in layout.groups]
         elif not inherits:
             layout = own
             first_header = first_header or texts
             if len(joiners) != len(layout.groups):  # a repeated header keeps the 类/款 carry
-                joiners = [SplitCodeJoiner(by_name, knowledge.code_format) for _ in layout.groups]
+                joiners = [joiner() for _ in layout.groups]
         previous = grid
         printed.update((m.name, m) for m in layout.names.values())
         start = 0 if inherits else layout.header_rows

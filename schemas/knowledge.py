@@ -202,7 +202,13 @@ class _HeadersFile(_Strict):
     label_block: list[str]
     caption_keys: list[str] = []
     block_headings: list[str] = []
+    ordinals: dict[str, str] = Field(min_length=1)
     quantities: _QuantitiesModel
+
+    @field_validator("ordinals")
+    @classmethod
+    def _ordinals(cls, v: dict[str, str]) -> dict[str, str]:
+        return {style: compiles(p) for style, p in v.items()}
 
 
 class _ColumnsFile(_Strict):
@@ -702,7 +708,8 @@ class Knowledge:
     class_by_name: a functional 类's squashed name → its 3-digit code; money: each money
     unit (tables.toml [money], the one list the unit patterns are built from) → its worth in
     元, an exact Decimal; code_format: how a classification code is printed (tables.toml
-    [codes]); stream: what the unruled reader (extract/stream.py) reads by.
+    [codes]); ordinals: (style, pattern) of each way a row label is numbered, in file order
+    (headers.toml [ordinals]); stream: what the unruled reader (extract/stream.py) reads by.
 
     `derived` holds what later stages compute from this knowledge alone and keep with it, so
     that it is computed once per load (normalize/concepts.py's readings of header cells and of
@@ -722,6 +729,7 @@ class Knowledge:
     class_by_name: dict[str, str]
     money: dict[str, Decimal]
     code_format: CodeFormat
+    ordinals: tuple[tuple[str, regex.Pattern], ...]
     stream: StreamVocabulary
     derived: dict[str, Any] = field(default_factory=dict, repr=False)
 
@@ -974,5 +982,6 @@ def load_knowledge(root: Path = SCHEMAS) -> Knowledge:
         class_by_name=_class_by_name(codes),
         money={unit: Decimal(factor) for unit, factor in tables.money.units.items()},
         code_format=_code_format(tables.codes),
+        ordinals=tuple((style, regex.compile(p)) for style, p in headers.ordinals.items()),
         stream=_stream_vocabulary(tables.unruled, context, tables.codes),
     )

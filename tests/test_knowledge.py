@@ -85,6 +85,7 @@ def _set(path: Path, key: str, value: str) -> None:
         ("tables.toml", "codes.code", "codes.code"),
         ("tables.toml", "codes.leading", "codes.leading"),
         ("tables.toml", "unruled.code", "unruled.code"),
+        ("headers.toml", 'ordinals."(1)"', "ordinals"),
         ("metadata.toml", "heading", "year.heading"),
         ("metadata.toml", "in_title", "year.in_title"),
     ],

@@ -53,7 +53,7 @@ def test_item_name(raw, name):
 
 
 def test_split_codes_carry_down(knowledge):
-    joiner = SplitCodeJoiner(knowledge.class_by_name, knowledge.code_format)
+    joiner = SplitCodeJoiner(knowledge.class_by_name, knowledge.code_format, knowledge.ordinals)
     assert joiner.join(["201", "", ""]) == "201"
     assert joiner.join(["", "06", ""]) == "20106"
     assert joiner.join(["", "", "01"]) == "2010601"
