@@ -14,7 +14,7 @@ Rows of one table that cannot be evaluated are reported as one row per table, no
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TypedDict
@@ -27,7 +27,6 @@ from budgetpdf.normalize.concepts import children
 from budgetpdf.normalize.numbers import parse_amount, to_yuan
 from budgetpdf.schemas.knowledge import CONCEPT_DIMENSIONS, ConceptRules, Knowledge
 
-TOTAL_NAMES = ("合计", "总计")
 UNKNOWN = "\0unknown"  # role of a column that maps to no concept
 NARRATIVE_UNIT = "元"  # narrative checks compare in yuan
 
@@ -437,8 +436,14 @@ def _equals(doc_id: str, rule: dict, tables: dict[str, list[_Instance]]) -> Iter
 
 
 def _narrative(
-    doc_id: str, rule: dict, tables: dict[str, list[_Instance]], text: str
+    doc_id: str,
+    rule: dict,
+    tables: dict[str, list[_Instance]],
+    text: str,
+    money: Mapping[str, Decimal],
 ) -> Iterator[CheckRow]:
+    """Amounts the narrative text quotes (rule's pattern, groups amount and unit) against the
+    cells they stand for, in 元 (money: each unit's worth in 元, `Knowledge.money`)."""
     matches = list(regex.finditer(rule["pattern"], text))
     candidates = [t for t in rule["candidates"] if t["table"] in tables]
     if not matches or not candidates:
@@ -457,9 +462,9 @@ def _narrative(
         quoted = parse_amount(m.group("amount"))
         if quoted is None:
             continue
-        yuan = to_yuan(quoted, m.group("unit"))
+        yuan = to_yuan(quoted, m.group("unit"), money)
         half_digit = _unit_of_last_digit([quoted]) / 2
-        tol = to_yuan(half_digit, m.group("unit")) or Decimal(0)
+        tol = to_yuan(half_digit, m.group("unit"), money) or Decimal(0)
         best = min(cells, key=lambda c: abs(c["amount_yuan"] - yuan))
         where = (
             f"text '{m.group(0)}' vs {best['table_id']}:{best['item_name']}/{best['column_name']}"
@@ -526,5 +531,5 @@ def run_checks(
     if spec.get("narrative"):
         text = narrative_text(lines)
         for rule in spec["narrative"]:
-            out.extend(_narrative(doc_id, rule, tables, text))
+            out.extend(_narrative(doc_id, rule, tables, text, knowledge.money))
     return out

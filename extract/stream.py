@@ -15,14 +15,13 @@ from dataclasses import dataclass
 import regex
 from budgetpdf.extract.grid import Cell, Grid
 from budgetpdf.extract.layout import BBox, Word, WordBounds
+from budgetpdf.schemas.knowledge import StreamVocabulary
 
 _NUMBER = regex.compile(r"^[-+(]?(?:\d+(?:,\d{3})+|\d+)(?:\.\d+)?\)?$")
 _DECIMAL = regex.compile(r"^[-+(]?(?:\d+(?:,\d{3})+|\d+)\.\d+\)?$|^\d+(?:,\d{3})+$")
-_CODE = regex.compile(r"^[\[【]?[235]\d{2}(?:\d{2}){0,2}[\]】]?(?![\d年月])")
-_PAGE_NUMBER = regex.compile(r"^[-—–]?\s*\d{1,3}\s*[-—–]?$|^第\d+页")
-_NOTE = regex.compile(r"^(?:注|说明|备注)[:：0-9]")
 _CJK = regex.compile(r"^\p{Han}$")
-_LAYOUT_WORDS = {"栏次", "行次"}
+# What a code, a 栏次 line, a page number and a note look like is knowledge: `vocab`
+# (schemas/tables.toml [unruled] and [context], `Knowledge.stream`).
 
 # Tolerances. "× height" is a fraction of a word's or line's box height, i.e. of its font
 # size; everything else is PDF points. What they were measured against: the seed's unruled
@@ -129,22 +128,24 @@ def _is_number(text: str) -> bool:
     return bool(_NUMBER.match(text))
 
 
-def _is_data_line(line: _Line) -> bool:
+def _is_data_line(line: _Line, vocab: StreamVocabulary) -> bool:
     """A body line: an amount with decimals or separators, or a code followed by a name."""
     texts = [w.text for w in line.words]
     if any(_DECIMAL.match(t) for t in texts):
         return True
     return any(
-        _CODE.match(t) and i + 1 < len(texts) and not _is_number(texts[i + 1])
+        vocab.code.match(t) and i + 1 < len(texts) and not _is_number(texts[i + 1])
         for i, t in enumerate(texts)
     )
 
 
-def _is_layout_line(line: _Line) -> bool:
+def _is_layout_line(line: _Line, vocab: StreamVocabulary) -> bool:
+    """A 栏次 line: `栏次 1 2 3` (a layout word and column numbers), or bare ascending
+    column numbers."""
     texts = [w.text for w in line.words]
     nums = [t for t in texts if t.isdigit()]
     return (
-        any(t in _LAYOUT_WORDS for t in texts)
+        any(t in vocab.layout_words for t in texts)
         and len(nums) + LAYOUT_LINE_WORDS >= len(texts)
         or (
             len(nums) >= 2
@@ -450,12 +451,12 @@ def _cell_text(words: Sequence[Word]) -> str:
     return "\n".join(" ".join(w.text for w in line.words) for line in _lines(words))
 
 
-def _attach_fragments(lines: list[_Line]) -> list[list[_Line]]:
+def _attach_fragments(lines: list[_Line], vocab: StreamVocabulary) -> list[list[_Line]]:
     """Each anchor line (one with a number or code) with the text lines wrapped around it."""
     anchors = [
         i
         for i, ln in enumerate(lines)
-        if any(_is_number(w.text) or _CODE.match(w.text) for w in ln.words)
+        if any(_is_number(w.text) or vocab.code.match(w.text) for w in ln.words)
     ]
     if not anchors:
         return [[ln] for ln in lines]
@@ -476,7 +477,7 @@ def _font_size(line: _Line) -> float:
     return max(w.bottom - w.top for w in line.words)
 
 
-def _table_lines(lines: list[_Line], width: float) -> list[_Line]:
+def _table_lines(lines: list[_Line], width: float, vocab: StreamVocabulary) -> list[_Line]:
     """The lines up to where prose resumes: a long sentence, or, once the table has begun,
     text after a gap wider than three lines or text set larger than the body rows (a
     heading of the narrative that follows)."""
@@ -492,17 +493,17 @@ def _table_lines(lines: list[_Line], width: float) -> list[_Line]:
                 break
             if _font_size(line) > LARGER_FONT * sorted(body_sizes)[len(body_sizes) // 2]:
                 break
-        if _is_data_line(line):
+        if _is_data_line(line, vocab):
             body_sizes.append(_font_size(line))
         out.append(line)
     return out
 
 
-def _pull_up_fragments(lines: Sequence[_Line], first_data: int) -> int:
+def _pull_up_fragments(lines: Sequence[_Line], first_data: int, vocab: StreamVocabulary) -> int:
     """Wrapped label lines printed above the first data row belong to it, not to the header:
     they sit closer to the row below than to the line above."""
     i = first_data
-    while i >= 2 and not _is_layout_line(lines[i - 1]):
+    while i >= 2 and not _is_layout_line(lines[i - 1], vocab):
         line, below, above = lines[i - 1], lines[i], lines[i - 2]
         if (
             below.y_mid - line.y_mid < line.y_mid - above.y_mid
@@ -515,15 +516,21 @@ def _pull_up_fragments(lines: Sequence[_Line], first_data: int) -> int:
 
 
 def infer_grid(
-    page_number: int, words: Sequence[Word], region: BBox, hint: Grid | None
+    page_number: int,
+    words: Sequence[Word],
+    region: BBox,
+    hint: Grid | None,
+    vocab: StreamVocabulary,
 ) -> Grid | None:
     """A grid from the words of a region, or None when the region holds no table.
 
     words: the page's words; region: (x0, top, x1, bottom) in PDF points, top-left origin;
     only words whose centre lies inside count. hint: the grid of the page before, when this
     region may continue it without a header: its column boundaries are kept and every line
-    is a body line. The grid has ruled=False, header cells first (merged parents spanning
-    the columns they are centred on), then the 栏次 line, then one row per anchor line.
+    is a body line. vocab: what codes, 栏次 lines, page numbers and notes look like
+    (`Knowledge.stream`); the table ends above a note line, page-number lines are dropped.
+    The grid has ruled=False, header cells first (merged parents spanning the columns they
+    are centred on), then the 栏次 line, then one row per anchor line.
     """
     x0, top, x1, bottom = region
     inside = [w for w in words if x0 <= w.x_mid <= x1 and top <= w.y_mid <= bottom]
@@ -531,28 +538,28 @@ def infer_grid(
     kept: list[_Line] = []
     for line in lines:
         text = "".join(w.text for w in line.words)
-        if _NOTE.match(text):
+        if vocab.note.match(text):
             break
-        if not _PAGE_NUMBER.match(text):
+        if not vocab.page_number.match(text):
             kept.append(line)
-    kept = _table_lines(kept, x1 - x0)
-    first_data = next((i for i, ln in enumerate(kept) if _is_data_line(ln)), None)
+    kept = _table_lines(kept, x1 - x0, vocab)
+    first_data = next((i for i, ln in enumerate(kept) if _is_data_line(ln, vocab)), None)
     if first_data is None:
         # An empty table (a template printed with no rows) still has its 栏次 line.
-        first_data = next((i + 1 for i, ln in enumerate(kept) if _is_layout_line(ln)), None)
+        first_data = next((i + 1 for i, ln in enumerate(kept) if _is_layout_line(ln, vocab)), None)
         if first_data is None or hint is not None:
             return None
-    first_data = _pull_up_fragments(kept, first_data)
+    first_data = _pull_up_fragments(kept, first_data, vocab)
     header_lines = [] if hint is not None else kept[:first_data]
     if hint is None and not header_lines:
         return None
     body_lines = kept[first_data:] if hint is None else kept
-    layout_lines = [ln for ln in header_lines if _is_layout_line(ln)]
+    layout_lines = [ln for ln in header_lines if _is_layout_line(ln, vocab)]
     title_lines = [ln for ln in header_lines if ln not in layout_lines]
     body_words = [w for ln in body_lines for w in ln.words]
     bounds = _column_bounds(
         body_words,
-        [w for ln in layout_lines for w in ln.words if w.text not in _LAYOUT_WORDS],
+        [w for ln in layout_lines for w in ln.words if w.text not in vocab.layout_words],
         [w for ln in title_lines for w in ln.words],
         hint,
     )
@@ -581,7 +588,7 @@ def infer_grid(
             )
         ys.append(ln.top)
         row += 1
-    body_rows = _attach_fragments(body_lines)
+    body_rows = _attach_fragments(body_lines, vocab)
     bottom_of_table = top
     for group in body_rows:
         ws = [w for ln in group for w in ln.words]

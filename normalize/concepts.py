@@ -47,6 +47,8 @@ class Concepts:
     unmapped: bool = False
 
     def key(self, with_flow: bool = True) -> tuple[str | None, ...]:
+        """The concepts as a tuple (measure, flow, fund, spending, expense_item, detail) to
+        look a column up by; with_flow False leaves the flow out (None)."""
         return (
             self.measure,
             self.flow if with_flow else None,

@@ -45,16 +45,26 @@ from budgetpdf.normalize.quantities import (
     is_unit_column,
     row_unit,
 )
-from budgetpdf.schemas.knowledge import Context, HeaderVocabulary, Knowledge, TableSpec
+from budgetpdf.schemas.knowledge import (
+    CodeFormat,
+    Context,
+    HeaderVocabulary,
+    Knowledge,
+    TableSpec,
+)
 
 _FILLER = regex.compile(r"^[*＊]+$")  # `** ** 1 2 3`: stars mark a 栏次 row's label columns
-_CODE_HEADINGS = ("编码", "代码", "编号")
 _DASHES = regex.compile(r"^[-—–－]+$")
 _BRACKETED = regex.compile(r"\([^()]*\)")
 
 
 @dataclass(slots=True)
 class Column:
+    """One grid column as the header reads it: its index (0-based), its role (code, label,
+    layout, amount, or free: a form's figure named by the text left of it), its header path
+    (squashed cells top to bottom, label-block words such as 项目 left out) and its lowest
+    header text ("" when none)."""
+
     index: int
     role: str  # code | label | layout | amount
     path: tuple[str, ...]  # normalized header components, top to bottom
@@ -63,6 +73,9 @@ class Column:
 
 @dataclass(slots=True)
 class Group:
+    """One code–label–amounts block of a grid, by column index: a two-sided table prints one
+    per side (section 收入 or 支出, else None), a side-by-side table several."""
+
     section: str | None
     code_cols: list[int] = field(default_factory=list)
     label_cols: list[int] = field(default_factory=list)
@@ -84,6 +97,13 @@ class Layout:
 
 @dataclass(slots=True)
 class Record:
+    """One amount cell read: the row's section, 1-based row number in the table and code
+    (`Classification`), its name (item_name: the contract's comparable text; item_raw: as
+    printed, wrapped lines joined), the 预算单位 it belongs to, the column's contract name,
+    id and concepts, the value (Decimal as printed, in the table's unit unless `unit`
+    says otherwise), its page (1-based) and the cell's box (x0, top, x1, bottom) in PDF
+    points, top-left origin."""
+
     section: str | None
     row_no: int
     classification: Classification
@@ -135,12 +155,14 @@ def _row_texts(grid: Grid, row: int) -> list[str]:
     return [squash(grid.text(row, c)) for c in range(grid.n_cols)]
 
 
-def _is_body_row(grid: Grid, row: int, vocab: HeaderVocabulary) -> bool:
+def _is_body_row(grid: Grid, row: int, knowledge: Knowledge) -> bool:
+    """A row with an amount (a code is none), or a code in its first three cells and words."""
     texts = _row_texts(grid, row)
-    if _is_layout_row(texts, vocab):
+    if _is_layout_row(texts, knowledge.headers):
         return False
-    return any(parse_amount(t) is not None and not is_code(t) for t in texts) or (
-        any(is_code(t) for t in texts[:3]) and any(t and not t.isdigit() for t in texts)
+    codes = knowledge.code_format
+    return any(parse_amount(t) is not None and not is_code(t, codes) for t in texts) or (
+        any(is_code(t, codes) for t in texts[:3]) and any(t and not t.isdigit() for t in texts)
     )
 
 
@@ -151,7 +173,7 @@ def header_row_count(grid: Grid, knowledge: Knowledge, form: bool = False) -> in
     vocab = knowledge.headers
     captions = _key_value_rows(grid, knowledge) if form else frozenset()
     for r in range(grid.n_rows):
-        if r not in captions and _is_body_row(grid, r, vocab):
+        if r not in captions and _is_body_row(grid, r, knowledge):
             return r
     last_layout = max(
         (r for r in range(grid.n_rows) if _is_layout_row(_row_texts(grid, r), vocab)),
@@ -258,7 +280,9 @@ def _is_caption_row(texts: Sequence[str], context: Context) -> bool:
     )
 
 
-def _body_role(grid: Grid, col: int, start: int, form: bool = False) -> str | None:
+def _body_role(
+    grid: Grid, col: int, start: int, codes: CodeFormat, form: bool = False
+) -> str | None:
     """What a column's body holds: codes, labels or amounts, by majority. In a form a dash
     (`—`: no score for this row) is a blank and `100.00%` a figure, not words: 分值 |
     执行率(B/A) | 得分 over `10 | 100.00% | 10.00` then `— | | —`."""
@@ -267,11 +291,11 @@ def _body_role(grid: Grid, col: int, start: int, form: bool = False) -> str | No
         texts = [t for t in texts if not _DASHES.match(t)]
     if not texts:
         return None
-    codes = sum(is_code(t) for t in texts)
+    n_codes = sum(is_code(t, codes) for t in texts)
     figure = (lambda t: t.removesuffix("%")) if form else (lambda t: t)
-    amounts = sum(parse_amount(figure(t)) is not None for t in texts) - codes
-    words = len(texts) - codes - amounts
-    if codes and codes >= amounts and codes >= words:
+    amounts = sum(parse_amount(figure(t)) is not None for t in texts) - n_codes
+    words = len(texts) - n_codes - amounts
+    if n_codes and n_codes >= amounts and n_codes >= words:
         return "code"
     if words > amounts:
         return "label"
@@ -295,12 +319,12 @@ def _columns(
         path = _header_path(grid, c, text_rows, knowledge.context)
         texts = [t for t, _ in path]
         lowest = texts[-1] if texts else ""
-        body = _body_role(grid, c, header_rows, form)
+        body = _body_role(grid, c, header_rows, knowledge.code_format, form)
         if any(t in vocab.layout for t in texts) or "".join(texts) in vocab.layout:
             role = "layout"  # 序号 also when its two characters sit in two header rows
         elif lowest in vocab.code or (lowest in vocab.label and body == "code"):
             role = "code"
-        elif lowest.endswith(_CODE_HEADINGS):  # 部门经济科目编码 codes; 单位编码 is layout
+        elif lowest.endswith(vocab.code_suffixes):  # 部门经济科目编码 codes; 单位编码 is layout
             role = "code" if body == "code" else "layout"
         elif _names_rows(lowest, vocab) or lowest in vocab.unit_label or body == "label":
             role = "label"
@@ -319,7 +343,7 @@ def _columns(
 
 def _is_code_heading(header: str, vocab: HeaderVocabulary) -> bool:
     """类, 款, 科目编码, 序号: a heading over codes or numbering, never over figures."""
-    return header in vocab.code or header in vocab.layout or header.endswith(_CODE_HEADINGS)
+    return header in vocab.code or header in vocab.layout or header.endswith(vocab.code_suffixes)
 
 
 def _names_rows(header: str, vocab: HeaderVocabulary) -> bool:
@@ -345,7 +369,7 @@ def _groups(
             group.code_cols.append(col.index)
         elif col.role == "label":
             group.label_cols.append(col.index)
-            group.economic = group.economic or "经济" in col.header
+            group.economic = group.economic or any(w in col.header for w in vocab.economic)
             if col.header in vocab.unit_label:
                 group.unit_cols.append(col.index)
         elif col.role == "amount":
@@ -513,7 +537,7 @@ class _RowReader:
                 # `三级指标 | ≥ | 85`: the direction (≥, 定性) between them names nothing
                 if not k.quantities.direction.fullmatch(squash(text)):
                     label = text or label
-            elif c not in amount_cols and label and (heading or not is_code(text)):
+            elif c not in amount_cols and label and (heading or not is_code(text, k.code_format)):
                 name = item_name(label)
                 column = heading or name
                 own = heading_unit([heading], k.quantities)
@@ -632,15 +656,18 @@ class _RowReader:
         values = [(c, parse_amount(grid.text(row, c))) for c in group.amount_cols]
         values = [(c, v) for c, v in values if v is not None]
         code_texts = [grid.text(row, c) for c in group.code_cols]
-        code = self._code(code_texts, joiner)
+        codes = self.knowledge.code_format
+        code = self._code(code_texts, joiner, codes)
         self._track_unit(grid, row, group)
         label = self._label_text(grid, row, group)
         if not label:
             # A merged 合计 cell starts in the code column.
-            label = "\n".join(t for t in code_texts if t and not is_code(t) and not t.isdigit())
+            label = "\n".join(
+                t for t in code_texts if t and not is_code(t, codes) and not t.isdigit()
+            )
         if code is None:
-            code, label = _code_from_label(label)
-        if code is None and label and any(_is_unit_code(t) for t in code_texts):
+            code, label = _code_from_label(label, codes)
+        if code is None and label and any(_is_unit_code(t, codes) for t in code_texts):
             self.units[self.layout.groups.index(group)] = squash(label)
         by_name = self.spec.class_by_name and not group.economic and code is None
         # every labelled row is seen, with amounts or not: its siblings decide its level
@@ -652,7 +679,7 @@ class _RowReader:
             class_code = joiner.by_name.code(label) if by_name and label else None
         name = item_name(label)
         code = code or class_code
-        classification = classify(code) if code else UNCLASSIFIED
+        classification = classify(code, codes) if code else UNCLASSIFIED
         return [
             Record(
                 section=group.section,
@@ -688,10 +715,10 @@ class _RowReader:
         return self._unit(grid, row, col, None, self.layout.headers.get(col, ""))
 
     @staticmethod
-    def _code(texts: list[str], joiner: SplitCodeJoiner) -> str | None:
+    def _code(texts: list[str], joiner: SplitCodeJoiner, codes: CodeFormat) -> str | None:
         if len(texts) > 1:
             return joiner.join(texts)
-        if texts and is_code(texts[0]):
+        if texts and is_code(texts[0], codes):
             return squash(texts[0])
         return None
 
@@ -699,10 +726,10 @@ class _RowReader:
 _UNIT_CODE = regex.compile(r"^\d{6,}$")
 
 
-def _is_unit_code(text: str) -> bool:
+def _is_unit_code(text: str, codes: CodeFormat) -> bool:
     """A 预算单位's own code (125001) printed in the code column over the rows of that unit:
     six digits or more, never a classification code (3, 5 or 7 digits)."""
-    return bool(_UNIT_CODE.match(text.strip())) and not is_code(text)
+    return bool(_UNIT_CODE.match(text.strip())) and not is_code(text, codes)
 
 
 def _orphan_label(grid: Grid, row: int, group: Group) -> str:
@@ -734,8 +761,8 @@ def _covering_text(grid: Grid, row: int, col: int) -> str:
     return cell.text if cell is not None and cell.row == row else ""
 
 
-def _code_from_label(label: str) -> tuple[str | None, str]:
-    code, rest = split_leading_code(label)
+def _code_from_label(label: str, codes: CodeFormat) -> tuple[str | None, str]:
+    code, rest = split_leading_code(label, codes)
     return (code, rest) if code else (None, label)
 
 
@@ -857,7 +884,10 @@ def build_frame(
     joiners: list[SplitCodeJoiner] = []
     units: dict[int, str] = {}  # the 预算单位 each group's rows belong to, across pages
     printed: dict[str, ColumnMeaning] = {}
-    by_name = knowledge.class_by_name
+
+    def joiner() -> SplitCodeJoiner:
+        return SplitCodeJoiner(knowledge.class_by_name, knowledge.code_format, knowledge.ordinals)
+
     blocks = [
         (b, i > 0)
         for g in grids
@@ -872,12 +902,12 @@ def build_frame(
         inherits = not inner and layout is not None and not (texts & first_header)
         if inherits and grid.n_cols != layout.n_cols:
             layout = _realigned(own, grid, layout, previous)
-            joiners = [SplitCodeJoiner(by_name) for _ in layout.groups]
+            joiners = [joiner() for _ in layout.groups]
         elif not inherits:
             layout = own
             first_header = first_header or texts
             if len(joiners) != len(layout.groups):  # a repeated header keeps the 类/款 carry
-                joiners = [SplitCodeJoiner(by_name) for _ in layout.groups]
+                joiners = [joiner() for _ in layout.groups]
         previous = grid
         printed.update((m.name, m) for m in layout.names.values())
         start = 0 if inherits else layout.header_rows

@@ -20,15 +20,9 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-import regex
 from budgetpdf.contract.text import squash
 from budgetpdf.extract.layout import TextLine
 from budgetpdf.schemas.knowledge import Context, Knowledge, MetadataRules
-
-# `(20\d{2})年 … 部门预算` anywhere in a line: the year of a document's own heading
-# (`第二部分2026年度部门预算报表`) when no title names the publisher.
-_YEAR_KIND = regex.compile(r"(20\d{2})年度?(?:[^\d]{0,30}?)(部门|单位)?(?:综合)?(决算|预算)")
-_YEAR = regex.compile(r"(20\d{2})年")
 
 NOTE_NO_PUBLISHER = "publisher not printed: no cover, title or 部门/单位 line names an organisation"
 NOTE_YEAR_TITLE = "fiscal_year taken from a table title"
@@ -37,6 +31,11 @@ NOTE_YEAR_HEADER = "fiscal_year taken from a table header"
 
 @dataclass(frozen=True, slots=True)
 class DocumentMeta:
+    """What `read_metadata` found a document says about itself: its publisher (squashed
+    organisation name, scope mark kept; None when none is printed), fiscal year, kind
+    (决算/预算), scope (部门/单位) and notes on how a value was found or why it is missing
+    (NOTE_* strings)."""
+
     publisher: str | None
     fiscal_year: int | None
     doc_kind: str | None  # 决算 | 预算
@@ -171,7 +170,7 @@ def _table_year(titles: Sequence[str], texts: Sequence[str], rules: MetadataRule
     """(year, note) from the tables when no document title prints one: the year most table
     titles print (`2019年政府采购预算表`), else a year mark under a title (`(2026年度)`), else
     the latest year a header gives its own figures for (`2025年预算数 | 2026年预算数`)."""
-    in_titles = Counter(int(y) for t in titles for y in _YEAR.findall(squash(t)))
+    in_titles = Counter(int(y) for t in titles for y in rules.year_in_title.findall(squash(t)))
     if in_titles:
         return in_titles.most_common(1)[0][0], NOTE_YEAR_TITLE
     marks = Counter(int(m.group("year")) for s in texts if (m := rules.year_mark.match(s)))
@@ -223,9 +222,9 @@ def read_metadata(
         year, kind, scope = title.year, title.kind, title.scope
     else:
         for s in texts[:200]:
-            m = _YEAR_KIND.search(s)
+            m = rules.year_heading.search(s)
             if m:
-                year, scope, kind = int(m.group(1)), m.group(2), m.group(3)
+                year, scope, kind = int(m.group("year")), m.group("scope"), m.group("kind")
                 break
     if year is None:
         year, note = _table_year(table_titles, texts, rules)

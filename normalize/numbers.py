@@ -1,5 +1,6 @@
 """Amounts as printed → exact Decimals. No float ever touches an amount."""
 
+from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
 
 import regex
@@ -13,12 +14,6 @@ _DASHES = {"-", "—", "–", "－", "--", "——", "/", "\\"}
 # to "-"): U+2212 MINUS SIGN (pdfium reads `−5.44`), hyphens U+2010/2011, figure dash U+2012
 # and en dash U+2013 when they lead a number. Alone they are blanks, like "-".
 _MINUS = str.maketrans(dict.fromkeys("\u2212\u2010\u2011\u2012\u2013", "-"))
-_UNIT_FACTORS = {
-    "元": Decimal(1),
-    "千元": Decimal(1000),
-    "万元": Decimal(10000),
-    "亿元": Decimal(100000000),
-}
 _CENT = Decimal("0.01")
 
 
@@ -47,10 +42,12 @@ def parse_amount(text: str | None) -> Decimal | None:
     return -value if negative else value
 
 
-def to_yuan(value: Decimal, unit: str | None) -> Decimal | None:
-    """value printed in unit (元, 千元, 万元, 亿元) in 元, rounded half-even to the cent
-    (Decimal context); None for any other unit or none (`12.345` 万元 → 123450.00)."""
-    factor = _UNIT_FACTORS.get(unit or "")
+def to_yuan(value: Decimal, unit: str | None, factors: Mapping[str, Decimal]) -> Decimal | None:
+    """value printed in unit, in 元: exact Decimal arithmetic (value × the unit's factor),
+    rounded half-even to the cent (Decimal context); no float is involved. factors: money
+    unit → its worth in 元 (`Knowledge.money`: 元 1, 千元 1000, 万元 10000, 亿元 10^8).
+    None for a unit not among them, or none (`12.345` 万元 → 123450.00)."""
+    factor = factors.get(unit or "")
     if factor is None:
         return None
     return (value * factor).quantize(_CENT)

@@ -18,6 +18,10 @@ UNNAMED = "未命名表格"
 
 @dataclass(slots=True)
 class Title:
+    """A title line on a page: the canonical table it names (OTHER for an unknown `…表`), its
+    text as printed, the table label printed with it (预算01表, or None), the line itself
+    (positions in PDF points), and whether it is a fallback title (`TitleVariant.fallback`)."""
+
     spec: TableSpec
     text: str  # as printed
     label: str | None
@@ -37,6 +41,11 @@ class Fragment:
 
 @dataclass(slots=True)
 class TableSegment:
+    """One printed table over one or more pages: its canonical table (demote_fallbacks may
+    change it), the title as printed, its label (table_code), its money unit (元, 千元, 万元,
+    亿元, or None when none is printed), the 部门/单位 line naming its unit, and its
+    fragments (one grid a page, in page order)."""
+
     spec: TableSpec
     title_raw: str
     table_code: str | None
@@ -179,15 +188,14 @@ def title_like_above(page: PageLayout, top: float, context: Context) -> str | No
 
 
 TOC_TITLES = 5
-# 目录 or 报表目录 as a heading; a column headed 指导性目录 does not make a table a contents page
-TOC_HEADING = regex.compile(r"^(?:报表|表格)?目录[:：]?$")
 
 
-def listed_tables(page: PageLayout, titles: list[Title]) -> dict[str, str]:
-    """Canonical tables a table-of-contents page names (id → title as printed): a page that
-    says 目录 near its top, or that names five tables or more. titles: page_titles(page)."""
+def listed_tables(page: PageLayout, titles: list[Title], context: Context) -> dict[str, str]:
+    """Canonical tables a table-of-contents page names (id → title as printed): a page whose
+    first three lines hold a 目录 heading (context.toc_heading), or that names five tables or
+    more. titles: page_titles(page, knowledge)."""
     titles = [t for t in titles if t.spec is not OTHER]
-    heading = any(TOC_HEADING.match(squash(ln.text)) for ln in page.lines[:3])
+    heading = any(context.toc_heading.match(squash(ln.text)) for ln in page.lines[:3])
     toc = len(titles) >= TOC_TITLES or heading
     return {t.spec.id: t.text for t in titles} if toc else {}
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-import regex
 from budgetpdf.contract.text import squash
 from budgetpdf.extract.grid import Grid
 from budgetpdf.extract.layout import TextLine, Word
@@ -27,8 +26,6 @@ from budgetpdf.normalize.segment import (
     title_like_above,
 )
 from budgetpdf.schemas.knowledge import OTHER, Knowledge
-
-PAGE_NUMBER = regex.compile(r"^[-—–]?\d{1,4}[-—–]?$|^第\d+页")
 
 
 @dataclass(slots=True)
@@ -53,6 +50,8 @@ class DocumentReader:
     toc_pages: set[int] = field(default_factory=set)
 
     def read(self, page: PageLayout) -> None:
+        """Read the next page (pages in order): count it, keep its lines, and start, continue
+        or end tables by its titles and grids (unruled regions are inferred here)."""
         self.pages += 1
         self.lines.extend(page.lines)
         self.unmapped_glyphs += page.unmapped_glyphs
@@ -69,7 +68,7 @@ class DocumentReader:
             self._open = None
             return
         titles = page_titles(page, self.knowledge)
-        listed = listed_tables(page, titles)
+        listed = listed_tables(page, titles, self.knowledge.context)
         if listed:
             self.listed.update(listed)
             self.toc_pages.add(page.number)
@@ -86,7 +85,8 @@ class DocumentReader:
         if last is None or last.page != page.number:
             return False
         below = [ln for ln in page.lines if ln.top > last.grid.ys[-1] + 2]
-        return all(PAGE_NUMBER.match(squash(ln.text)) for ln in below)
+        page_number = self.knowledge.context.page_number
+        return all(page_number.match(squash(ln.text)) for ln in below)
 
     def _start(self, page: PageLayout, title, fragment: Fragment) -> None:
         table_top = body_top(fragment.grid) if fragment.grid else fragment.region[1] + 60
@@ -102,8 +102,9 @@ class DocumentReader:
             self.segments.append(segment)
         segment.unit = segment.unit or unit  # a continuation page may print what page 1 did not
         if fragment.grid is None:
+            region = _below_context(page, fragment, self.knowledge)
             fragment.grid = infer_grid(
-                page.number, _words(page), _below_context(page, fragment, self.knowledge), None
+                page.number, _words(page), region, None, self.knowledge.stream
             )
         if fragment.grid is not None:
             segment.fragments.append(fragment)
@@ -137,7 +138,9 @@ class DocumentReader:
             # An unruled table runs on only when nothing followed it on its page.
             if not continues or last.grid.ruled or not self._runs_on:
                 return
-            fragment.grid = infer_grid(page.number, _words(page), fragment.region, last.grid)
+            fragment.grid = infer_grid(
+                page.number, _words(page), fragment.region, last.grid, self.knowledge.stream
+            )
             if fragment.grid is None:
                 return
         if continues and (

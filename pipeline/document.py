@@ -7,7 +7,7 @@ import os
 import time
 import traceback
 from collections import Counter
-from collections.abc import Collection, Iterator
+from collections.abc import Collection, Iterator, Mapping
 from decimal import Decimal
 from pathlib import Path
 
@@ -93,6 +93,7 @@ class OcrConfidence:
         self.median = scores[len(scores) // 2] if scores else 0.0
 
     def of(self, value: Decimal) -> float:
+        """The confidence (0–1, four decimals) of an amount read on this page."""
         return round(self.amounts.get(value, self.median), 4)
 
 
@@ -103,6 +104,7 @@ def _fact_rows(
     frame: TableFrame,
     table_unit: str | None,
     ocr: dict[int, OcrConfidence],
+    money: Mapping[str, Decimal],
 ) -> list[FactRow]:
     name = seg.name
     return [
@@ -124,7 +126,7 @@ def _fact_rows(
             "column_id": r.column_id,
             "value": r.value,
             "unit": unit,
-            "amount_yuan": to_yuan(r.value, unit),
+            "amount_yuan": to_yuan(r.value, unit, money),
             "page": r.page,
             "unit_name": r.unit_name or seg.unit_name,
             "measure": r.concepts.measure,
@@ -164,6 +166,10 @@ def _column_row(meaning: ColumnMeaning) -> PrintedColumn:
 
 
 def document_row(path: Path, sha: str, size: int) -> DocumentRow:
+    """The documents row of a file before it is read: identity (doc_id: the first 16 hex
+    digits of sha, its SHA-256; size in bytes) and provenance (source_url, fetched_at from the
+    manifest beside it, None for a file given by hand), status `failed` and every count 0
+    until the reading fills them in."""
     source_url, fetched_at = provenance(path, sha) if sha else (None, None)
     return {
         "doc_id": sha[:16],
@@ -349,7 +355,7 @@ def _fill(
         if seg.name == UNNAMED:
             notes.append(f"a table on page {frame.pages[0]} prints no title: named {UNNAMED}")
         result.tables.append(_table_row(doc_id, len(frames), seg, frame, unit))
-        result.facts.extend(_fact_rows(doc_id, len(frames), seg, frame, unit, ocr))
+        result.facts.extend(_fact_rows(doc_id, len(frames), seg, frame, unit, ocr, knowledge.money))
     doc.update(
         publisher=meta.publisher,
         fiscal_year=meta.fiscal_year,

@@ -15,7 +15,9 @@ from __future__ import annotations
 
 import csv
 import tomllib
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal
 
@@ -62,6 +64,15 @@ class _TableModel(_Strict):
     form: bool = False
 
 
+# Where a unit pattern names the money units: replaced by the units of [money] when loaded.
+MONEY = "{money}"
+
+
+def money_alternation(units: Iterable[str]) -> str:
+    """The money units as one alternation, longest first (`千元|万元|亿元|元`), for MONEY."""
+    return "|".join(regex.escape(u) for u in sorted(units, key=len, reverse=True))
+
+
 class _ContextModel(_Strict):
     label_patterns: list[str]
     unit_pattern: str
@@ -69,6 +80,9 @@ class _ContextModel(_Strict):
     publisher_patterns: list[str]
     other_titles: list[str] = []
     not_title: list[str]
+    page_number: str
+    note: str
+    toc_heading: str
 
     @field_validator("label_patterns", "publisher_patterns", "not_title")
     @classmethod
@@ -77,13 +91,83 @@ class _ContextModel(_Strict):
 
     @field_validator("unit_pattern", "title_unit_pattern")
     @classmethod
+    def _unit_pattern(cls, v: str) -> str:
+        if MONEY not in v:
+            raise ValueError(f"a unit pattern names the money units as {MONEY} ([money] units)")
+        try:
+            regex.compile(v.replace(MONEY, "元"))
+        except regex.error as exc:
+            raise ValueError(f"bad pattern {v!r}: {exc}") from exc
+        return v
+
+    @field_validator("page_number", "note", "toc_heading")
+    @classmethod
     def _pattern(cls, v: str) -> str:
         return compiles(v)
+
+
+class _MoneyModel(_Strict):
+    units: dict[str, int] = Field(min_length=1)
+
+    @field_validator("units")
+    @classmethod
+    def _factors(cls, v: dict[str, int]) -> dict[str, int]:
+        for unit, factor in v.items():
+            if not unit.strip() or factor < 1:
+                raise ValueError(f"money unit {unit!r}: a name and a factor of 1 or more")
+        return v
+
+
+# Where a pattern finds a classification code: replaced by [codes] code when loaded.
+CODE = "{code}"
+
+
+def _with_placeholder(pattern: str, placeholder: str, stand_in: str) -> str:
+    """The pattern itself when it holds the placeholder and compiles with a stand-in for it;
+    else ValueError (for validators)."""
+    if placeholder not in pattern:
+        raise ValueError(f"pattern {pattern!r} names the code as {placeholder}")
+    try:
+        regex.compile(pattern.replace(placeholder, stand_in))
+    except regex.error as exc:
+        raise ValueError(f"bad pattern {pattern!r}: {exc}") from exc
+    return pattern
+
+
+class _CodesModel(_Strict):
+    code: str
+    leading: str
+
+    @field_validator("code")
+    @classmethod
+    def _pattern(cls, v: str) -> str:
+        return compiles(v)
+
+    @field_validator("leading")
+    @classmethod
+    def _leading(cls, v: str) -> str:
+        _with_placeholder(v, CODE, "201")
+        if regex.compile(v.replace(CODE, "201")).groups != 2:
+            raise ValueError(f"pattern {v!r} needs two groups: the code and the name")
+        return v
+
+
+class _UnruledModel(_Strict):
+    code: str
+    layout_words: list[str] = Field(min_length=1)
+
+    @field_validator("code")
+    @classmethod
+    def _pattern(cls, v: str) -> str:
+        return _with_placeholder(v, CODE, "201")
 
 
 class _TablesFile(_Strict):
     table: list[_TableModel]
     context: _ContextModel
+    money: _MoneyModel
+    codes: _CodesModel
+    unruled: _UnruledModel
 
     @model_validator(mode="after")
     def _known_twins(self) -> _TablesFile:
@@ -111,6 +195,8 @@ class _QuantitiesModel(_Strict):
 
 class _HeadersFile(_Strict):
     code: list[str]
+    code_suffixes: list[str] = Field(min_length=1)
+    economic: list[str] = Field(min_length=1)
     label: list[str]
     unit_label: list[str]
     layout: list[str]
@@ -118,7 +204,13 @@ class _HeadersFile(_Strict):
     label_block: list[str]
     caption_keys: list[str] = []
     block_headings: list[str] = []
+    ordinals: dict[str, str] = Field(min_length=1)
     quantities: _QuantitiesModel
+
+    @field_validator("ordinals")
+    @classmethod
+    def _ordinals(cls, v: dict[str, str]) -> dict[str, str]:
+        return {style: compiles(p) for style, p in v.items()}
 
 
 class _ColumnsFile(_Strict):
@@ -377,12 +469,28 @@ class _PositionsModel(_Strict):
 class _YearModel(_Strict):
     mark: str
     header: str
+    heading: str
+    in_title: str
 
-    @field_validator("mark", "header")
+    @field_validator("mark", "header", "heading", "in_title")
     @classmethod
     def _year(cls, v: str) -> str:
         if "year" not in regex.compile(compiles(v)).groupindex:
             raise ValueError(f"year pattern {v!r} needs the group `year`")
+        return v
+
+    @field_validator("heading")
+    @classmethod
+    def _heading(cls, v: str) -> str:
+        if not {"scope", "kind"} <= set(regex.compile(v).groupindex):
+            raise ValueError(f"heading pattern {v!r} needs the groups `scope` and `kind`")
+        return v
+
+    @field_validator("in_title")
+    @classmethod
+    def _one_group(cls, v: str) -> str:
+        if regex.compile(v).groups != 1:
+            raise ValueError(f"in_title pattern {v!r} needs exactly one group, `year`")
         return v
 
 
@@ -446,6 +554,8 @@ class HeaderVocabulary:
     unit_label: frozenset[str]
     caption_keys: tuple[str, ...] = ()  # suffixes of the keys of a form's key–value lines
     block_headings: frozenset[str] = frozenset()  # a second header inside a form
+    code_suffixes: tuple[str, ...] = ()  # a heading ending so is over codes or numbering
+    economic: tuple[str, ...] = ()  # a label heading holding one names 经济分类 rows
 
 
 @dataclass(frozen=True)
@@ -471,6 +581,31 @@ class Context:
     publisher: tuple[regex.Pattern, ...]
     not_title: regex.Pattern
     other_titles: tuple[str, ...]
+    page_number: regex.Pattern  # a line that is only a page number
+    note: regex.Pattern  # a note line under a table (注：…)
+    toc_heading: regex.Pattern  # the heading of a table of contents (目录)
+
+
+@dataclass(frozen=True)
+class CodeFormat:
+    """How a classification code is printed (schemas/tables.toml [codes]): `whole`, a text
+    that is a code and nothing else (squashed: `2010101`); `leading`, a label that starts
+    with its code, groups 1 (the code) and 2 (the name)."""
+
+    whole: regex.Pattern
+    leading: regex.Pattern
+
+
+@dataclass(frozen=True)
+class StreamVocabulary:
+    """What extract/stream.py reads an unruled table by: schemas/tables.toml [unruled] (the
+    code that opens a body line, the words of a 栏次 line, squashed) and the page-number and
+    note patterns of [context] (the same compiled objects as `Context`'s)."""
+
+    code: regex.Pattern
+    layout_words: frozenset[str]
+    page_number: regex.Pattern
+    note: regex.Pattern
 
 
 # A table of no known kind may be a form: nothing printed in it is dropped.
@@ -547,10 +682,15 @@ class MetadataRules:
     label_tail: regex.Pattern
     year_mark: regex.Pattern
     year_header: regex.Pattern
+    year_heading: regex.Pattern  # groups year, scope, kind: a document heading in any line
+    year_in_title: regex.Pattern  # one group, year: a year a table title prints
 
 
 @dataclass(frozen=True)
 class CodeEntry:
+    """One code of schemas/codes/ (functional.csv, economic.csv): the code as printed
+    (`2010101`), its name, its level (类, 款, 项) and its parent's code (None for a 类)."""
+
     code: str
     name: str
     level: str
@@ -569,7 +709,11 @@ class Knowledge:
     dimension → vocabulary value → id part (columns.toml [concept_ids]); checks: the rules of
     checks.toml by kind, each a plain dict (absent optional keys filled with their defaults),
     plus `not_additive`; codes: functional and economic codes by code (the newest name wins);
-    class_by_name: a functional 类's squashed name → its 3-digit code.
+    class_by_name: a functional 类's squashed name → its 3-digit code; money: each money
+    unit (tables.toml [money], the one list the unit patterns are built from) → its worth in
+    元, an exact Decimal; code_format: how a classification code is printed (tables.toml
+    [codes]); ordinals: (style, pattern) of each way a row label is numbered, in file order
+    (headers.toml [ordinals]); stream: what the unruled reader (extract/stream.py) reads by.
 
     `derived` holds what later stages compute from this knowledge alone and keep with it, so
     that it is computed once per load (normalize/concepts.py's readings of header cells and of
@@ -587,6 +731,10 @@ class Knowledge:
     metadata: MetadataRules
     codes: dict[str, CodeEntry]
     class_by_name: dict[str, str]
+    money: dict[str, Decimal]
+    code_format: CodeFormat
+    ordinals: tuple[tuple[str, regex.Pattern], ...]
+    stream: StreamVocabulary
     derived: dict[str, Any] = field(default_factory=dict, repr=False)
 
     def table(self, table_id: str) -> TableSpec | None:
@@ -630,20 +778,43 @@ def _title_variants(specs: tuple[TableSpec, ...], context: Context) -> tuple[Tit
     return tuple(out)
 
 
-def _context(data: _ContextModel) -> Context:
+def _context(data: _ContextModel, money: _MoneyModel) -> Context:
+    units = money_alternation(money.units)
     return Context(
         labels=tuple(regex.compile(p) for p in data.label_patterns),
-        unit=regex.compile(data.unit_pattern),
-        title_unit=regex.compile(data.title_unit_pattern),
+        unit=regex.compile(data.unit_pattern.replace(MONEY, units)),
+        title_unit=regex.compile(data.title_unit_pattern.replace(MONEY, units)),
         publisher=tuple(regex.compile(p) for p in data.publisher_patterns),
         not_title=regex.compile("|".join(data.not_title)),
         other_titles=tuple(data.other_titles),
+        page_number=regex.compile(data.page_number),
+        note=regex.compile(data.note),
+        toc_heading=regex.compile(data.toc_heading),
     )
 
 
-def _quantities(data: _QuantitiesModel) -> Quantities:
+def _code_format(data: _CodesModel) -> CodeFormat:
+    return CodeFormat(
+        whole=regex.compile(f"^(?:{data.code})$"),
+        leading=regex.compile(data.leading.replace(CODE, data.code)),
+    )
+
+
+def _stream_vocabulary(
+    data: _UnruledModel, context: Context, codes: _CodesModel
+) -> StreamVocabulary:
+    return StreamVocabulary(
+        code=regex.compile(data.code.replace(CODE, codes.code)),
+        layout_words=frozenset(squash(w) for w in data.layout_words),
+        page_number=context.page_number,
+        note=context.note,
+    )
+
+
+def _quantities(data: _QuantitiesModel, money: _MoneyModel) -> Quantities:
+    # money units are units of a figure too (`预算金额（万元）`): listed once, in [money]
     return Quantities(
-        units=frozenset(squash(u) for u in data.units),
+        units=frozenset(squash(u) for u in [*data.units, *money.units]),
         score=regex.compile(data.score),
         score_unit=data.score_unit,
         indicator=regex.compile(data.indicator),
@@ -666,6 +837,8 @@ def _header_vocabulary(data: _HeadersFile) -> HeaderVocabulary:
         unit_label=words(data.unit_label),
         caption_keys=tuple(squash(x) for x in data.caption_keys),
         block_headings=words(data.block_headings),
+        code_suffixes=tuple(squash(x) for x in data.code_suffixes),
+        economic=tuple(squash(x) for x in data.economic),
     )
 
 
@@ -747,6 +920,8 @@ def _metadata_rules(data: _MetadataFile) -> MetadataRules:
         label_tail=regex.compile(pos.label_tail),
         year_mark=regex.compile(data.year.mark),
         year_header=regex.compile(data.year.header),
+        year_heading=regex.compile(data.year.heading),
+        year_in_title=regex.compile(data.year.in_title),
     )
 
 
@@ -797,13 +972,13 @@ def load_knowledge(root: Path = SCHEMAS) -> Knowledge:
     codes = _code_catalog(root)
     metadata: _MetadataFile = load("metadata.toml", _MetadataFile)
     specs = _table_specs(tables)
-    context = _context(tables.context)
+    context = _context(tables.context, tables.money)
     return Knowledge(
         tables=specs,
         titles=_title_variants(specs, context),
         context=context,
         headers=_header_vocabulary(headers),
-        quantities=_quantities(headers.quantities),
+        quantities=_quantities(headers.quantities, tables.money),
         column_ids=dict(columns.ids),
         concepts=_concept_rules(concepts),
         concept_ids=dict(columns.concept_ids),
@@ -811,4 +986,8 @@ def load_knowledge(root: Path = SCHEMAS) -> Knowledge:
         metadata=_metadata_rules(metadata),
         codes=codes,
         class_by_name=_class_by_name(codes),
+        money={unit: Decimal(factor) for unit, factor in tables.money.units.items()},
+        code_format=_code_format(tables.codes),
+        ordinals=tuple((style, regex.compile(p)) for style, p in headers.ordinals.items()),
+        stream=_stream_vocabulary(tables.unruled, context, tables.codes),
     )

@@ -29,10 +29,11 @@ def test_parse_amount(printed, value):
     assert parse_amount(printed) == value
 
 
-def test_to_yuan_is_exact():
-    assert to_yuan(Decimal("0.01"), "万元") == Decimal("100.00")
-    assert to_yuan(Decimal("1234.5"), "元") == Decimal("1234.50")
-    assert to_yuan(Decimal("1"), None) is None
+def test_to_yuan_is_exact(knowledge):
+    money = knowledge.money
+    assert to_yuan(Decimal("0.01"), "万元", money) == Decimal("100.00")
+    assert to_yuan(Decimal("1234.5"), "元", money) == Decimal("1234.50")
+    assert to_yuan(Decimal("1"), None, money) is None
 
 
 @pytest.mark.parametrize(
@@ -52,7 +53,7 @@ def test_item_name(raw, name):
 
 
 def test_split_codes_carry_down(knowledge):
-    joiner = SplitCodeJoiner(knowledge.class_by_name)
+    joiner = SplitCodeJoiner(knowledge.class_by_name, knowledge.code_format, knowledge.ordinals)
     assert joiner.join(["201", "", ""]) == "201"
     assert joiner.join(["", "06", ""]) == "20106"
     assert joiner.join(["", "", "01"]) == "2010601"
@@ -60,13 +61,14 @@ def test_split_codes_carry_down(knowledge):
     assert joiner.join(["", "07", ""]) == "20107"
 
 
-def test_code_in_label():
-    assert split_leading_code("[2014001]行政运行") == ("2014001", "行政运行")
-    assert split_leading_code("2080505 机关事业单位基本养老保险缴费支出")[0] == "2080505"
-    assert split_leading_code("2024年支出") == (None, "2024年支出")
+def test_code_in_label(knowledge):
+    codes = knowledge.code_format
+    assert split_leading_code("[2014001]行政运行", codes) == ("2014001", "行政运行")
+    assert split_leading_code("2080505 机关事业单位基本养老保险缴费支出", codes)[0] == "2080505"
+    assert split_leading_code("2024年支出", codes) == (None, "2024年支出")
 
 
-def test_classify():
-    c = classify("30227")
+def test_classify(knowledge):
+    c = classify("30227", knowledge.code_format)
     assert (c.code_system, c.code_level, c.parent_code) == ("经济分类", "款", "302")
-    assert classify("abc").item_code is None
+    assert classify("abc", knowledge.code_format).item_code is None

@@ -138,16 +138,17 @@ def test_performance_form_keeps_its_amounts(knowledge):
 # ---------------------------------------------------------------- 类 codes by name
 
 
-def test_ordinal_style():
-    assert ordinal_style("五、援助其他地区支出") == "一、"
-    assert ordinal_style("12、债务还本支出") == "1、"
-    assert ordinal_style("(10)其他支出") == "(1)"
-    assert ordinal_style("住房保障") == ""
+def test_ordinal_style(knowledge):
+    ordinals = knowledge.ordinals
+    assert ordinal_style("五、援助其他地区支出", ordinals) == "一、"
+    assert ordinal_style("12、债务还本支出", ordinals) == "1、"
+    assert ordinal_style("(10)其他支出", ordinals) == "(1)"
+    assert ordinal_style("住房保障", ordinals) == ""
 
 
 def test_class_by_name_not_under_another_class(knowledge):
     # 深圳建筑工务署: 住房保障 printed under 五、援助其他地区支出 is no 类 221.
-    names = ClassByName(knowledge.class_by_name)
+    names = ClassByName(knowledge.class_by_name, knowledge.ordinals)
     assert names.code("一、一般公共服务支出") == "201"
     assert names.code("五、援助其他地区支出") == "219"
     assert names.code("住房保障") is None

@@ -138,7 +138,7 @@ def read_document(
     pages = list(open_pages(path))
     for page in pages:
         titles = page_titles(page, knowledge)
-        if not listed_tables(page, titles):
+        if not listed_tables(page, titles, knowledge.context):
             tables.update(t.spec.id for t in titles if t.spec is not OTHER)
     return tables, printed_amounts(pages)
 
