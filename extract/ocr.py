@@ -48,6 +48,12 @@ ERASE_MIN = 48.0  # points: a rule this long is erased before reading; a large t
 #   strokes run as straight as a short rule, and erased would lose its chars
 MIN_ROW_HEIGHT = 1.2  # × the glyphs' height: a grid no taller is a title's strokes
 RULE_GAP = 0.5  # points: a run squeezed inside a rule keeps this far from it
+DET_PX_PER_POINT = 960 / 842  # detection input pixels per point: an A4 page's long side 960
+#   px, 9-point glyphs about 10 px, whatever the page's size (README, the settings table)
+SPACE = 0.35  # × a run's glyph height: a white gap in its ink this wide ends a word
+FULL_WIDTH_MARKS = frozenset("、，。：；！？（）【】《》“”‘’")  # CJK punctuation: a gap beside
+#   one is the blank part of its em, not a space
+REC_MIN_WIDTH = 96  # pixels: a run is padded to at least twice its 48-px height to be read
 
 
 @dataclass(frozen=True, slots=True)
@@ -255,8 +261,11 @@ Run = tuple[str, float, Any]  # text, score, ((char, score, 4 corner points in p
 
 
 def _runs(image: np.ndarray) -> list[Run]:
-    """The recogniser's runs of text on the image."""
-    result = _engine()(image, use_cls=False, return_word_box=True, return_single_char_box=True)
+    """The recogniser's runs of text on the image (DPI pixels per inch); detection sees the
+    page at DET_PX_PER_POINT whatever its size."""
+    engine = _engine()
+    engine.text_det.limit_side_len = round(max(image.shape[:2]) * POINT * DET_PX_PER_POINT)
+    result = engine(image, use_cls=False, return_word_box=True, return_single_char_box=True)
     return list(
         zip(result.txts or (), result.scores or (), result.word_results or (), strict=False)
     )
@@ -280,8 +289,84 @@ def _recognise(image: np.ndarray, edges: list[Edge]) -> tuple[list[Char], list[O
             ys = [p[1] * POINT for p in box]
             mid, half = (min(ys) + max(ys)) / 2, (max(ys) - min(ys)) * GLYPH_HEIGHT / 2
             boxed.append(Char(ch, min(xs), mid - half, max(xs), mid + half))
+        if len(boxed) == len(text.replace(" ", "")):
+            boxed = _fitted(boxed, text, image)
         chars.extend(_between_rules(boxed, verticals))
     return chars, texts
+
+
+def _fitted(run: list[Char], text: str, image: np.ndarray) -> list[Char]:
+    """A run's chars cut into words where the recogniser read a space or the run's ink
+    leaves a white gap at least SPACE × its glyphs' height wide, each word's chars spread
+    over its ink, edge to edge.
+
+    Detection joins a right-aligned amount and the label printed a column gap after it into
+    one run (`2,030.89一、社会保障和就业支出`, 6 points apart on the seed's unruled
+    收入支出决算总表), and the recogniser's char boxes are narrower than their glyphs (gaps
+    as wide inside a word: `865.0|0`, `一般公|共预算`) and reach past the run's ink (the
+    amount's box ended 3 points from the label's); the text path cuts words and columns at
+    gaps between boxes. text: the run's text, its non-space chars those of run, in order;
+    image: the page as read (grey, DPI)."""
+    top, bottom = min(c.top for c in run) / POINT, max(c.bottom for c in run) / POINT
+    left = max(0, int(run[0].x0 / POINT))
+    band = image[
+        max(0, int(top)) : int(math.ceil(bottom)), left : int(math.ceil(run[-1].x1 / POINT))
+    ]
+    if band.size == 0:
+        return run
+    ink = (band < DARK).any(axis=0)
+    wide = (bottom - top) * SPACE
+    gaps = []  # white gaps at least `wide`, as (start, end) columns of band
+    start = None
+    for i, dark in enumerate([*ink, True]):
+        if not dark and start is None:
+            start = i
+        elif dark and start is not None:
+            if i - start >= wide:
+                gaps.append((start, i))
+            start = None
+    spaced = []  # per char of run: whether the text has a space before it
+    before = False
+    for ch in text:
+        if ch == " ":
+            before = True
+        else:
+            spaced.append(before)
+            before = False
+    # words as (first char, bounds in band columns between which their ink lies)
+    words: list[tuple[int, int, int]] = []
+    first, lo = 0, 0
+    for i in range(1, len(run)):
+        a = ((run[i - 1].x0 + run[i - 1].x1) / 2 / POINT) - left
+        b = ((run[i].x0 + run[i].x1) / 2 / POINT) - left
+        gap = next((g for g in gaps if a < (g[0] + g[1]) / 2 < b), None)
+        marks = run[i - 1].text in FULL_WIDTH_MARKS or run[i].text in FULL_WIDTH_MARKS
+        if gap is not None and not marks:  # a mark's ink is a corner of its em: `一、社会…`
+            words.append((first, lo, gap[0]))
+            first, lo = i, gap[1]
+        elif spaced[i]:
+            cut = round((run[i - 1].x1 / POINT + run[i].x0 / POINT) / 2) - left
+            words.append((first, lo, cut))
+            first, lo = i, cut
+    words.append((first, lo, len(ink)))
+    out: list[Char] = []
+    for k, (first, lo, hi) in enumerate(words):
+        last = words[k + 1][0] if k + 1 < len(words) else len(run)
+        word = run[first:last]
+        dark = np.flatnonzero(ink[lo:hi])
+        x0, x1 = word[0].x0, word[-1].x1
+        if len(dark):
+            x0, x1 = (left + lo + dark[0]) * POINT, (left + lo + dark[-1] + 1) * POINT
+        # each char gets the share of the word its recognised box had, edge to edge
+        span = (word[-1].x1 - word[0].x0) or 1.0
+        cuts = [
+            word[0].x0,
+            *((p.x1 + c.x0) / 2 for p, c in zip(word, word[1:], strict=False)),
+            word[-1].x1,
+        ]
+        cuts = [x0 + (c - word[0].x0) / span * (x1 - x0) for c in cuts]
+        out.extend(Char(c.text, cuts[j], c.top, cuts[j + 1], c.bottom) for j, c in enumerate(word))
+    return out
 
 
 def _between_rules(run: list[Char], verticals: list[Edge]) -> list[Char]:
@@ -328,10 +413,12 @@ def _engine() -> Any:
                     "EngineConfig.onnxruntime.intra_op_num_threads": 1,
                     "EngineConfig.onnxruntime.inter_op_num_threads": 1,
                     "EngineConfig.onnxruntime.use_cuda": cuda,
+                    "EngineConfig.onnxruntime.enable_cpu_mem_arena": True,
                     "Det.limit_type": "max",
-                    "Det.limit_side_len": 1280,
                     "Rec.rec_batch_num": 1,
+                    "Rec.rec_img_shape": [3, 48, REC_MIN_WIDTH],
                 }
             )
         )
+        _ENGINE[0]._load_det_model()
     return _ENGINE[0]
