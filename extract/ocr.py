@@ -53,6 +53,9 @@ DET_PX_PER_POINT = 960 / 842  # detection input pixels per point: an A4 page's l
 SPACE = 0.35  # × a run's glyph height: a white gap in its ink this wide ends a word
 FULL_WIDTH_MARKS = frozenset("、，。：；！？（）【】《》“”‘’")  # CJK punctuation: a gap beside
 #   one is the blank part of its em, not a space
+SIDEWAYS = 1.5  # a text box this many times taller than wide runs up or down the page (the
+#   recogniser turns such boxes to read them)
+SIDEWAYS_SAMPLE = 24  # of a sideways page's tallest boxes: those whose direction is asked
 REC_MIN_WIDTH = 96  # pixels: a run is padded to at least twice its 48-px height to be read
 
 
@@ -130,9 +133,12 @@ def _draws_anything(page: pdfium.PdfPage) -> bool:
     return next(page.get_objects(max_depth=1), None) is not None
 
 
-def read_image(number: int, image: np.ndarray) -> OcrLayout:
+def read_image(number: int, image: np.ndarray, turn: bool = True) -> OcrLayout:
     """A page image (grey, DPI pixels per inch) as the text path's layout: deskewed, its
-    rules as pdfplumber edges, its text as chars, each recognised run's confidence kept."""
+    rules as pdfplumber edges, its text as chars, each recognised run's confidence kept.
+    A page whose text runs up or down it (a table printed sideways, no /Rotate to say so)
+    is turned a quarter to read (_quarter_turn) and read again, in reading orientation:
+    width and height are the turned page's; turn: whether to look (False: read as it is)."""
     ink = (image < DARK).astype(np.uint8) * 255
     angle = skew(ink)
     if angle:
@@ -140,7 +146,12 @@ def read_image(number: int, image: np.ndarray) -> OcrLayout:
     edges, on_rule = rules(ink)
     # the rules are erased before reading: a char printed against one (`一、财政拨款` flush
     # with its cell's left rule, case 67fe8550) is otherwise read as part of it, or not at all
-    chars, texts = _recognise(np.where(_grown(on_rule), np.uint8(255), image), edges)
+    erased = np.where(_grown(on_rule), np.uint8(255), image)
+    result = _read(erased)
+    quarter = _quarter_turn(erased, result) if turn else 0
+    if quarter:
+        return read_image(number, np.ascontiguousarray(np.rot90(image, quarter)), turn=False)
+    chars, texts = _recognise(result, erased, edges)
     height, width = (v * POINT for v in image.shape[:2])
     chars = on_page(chars, width, height)
     tables = ruled_boxes(edges) if len(edges) >= MIN_EDGES_FOR_RULED else []
@@ -260,25 +271,67 @@ def _rotated(image: np.ndarray, angle: float, fill: int = 255) -> np.ndarray:
 Run = tuple[str, float, Any]  # text, score, ((char, score, 4 corner points in pixels), …)
 
 
-def _runs(image: np.ndarray) -> list[Run]:
-    """The recogniser's runs of text on the image (DPI pixels per inch); detection sees the
-    page at DET_PX_PER_POINT whatever its size."""
+def _read(image: np.ndarray) -> Any:
+    """RapidOCR's reading of the image (DPI pixels per inch): its detected boxes (4 corners
+    in pixels), and per box the text, confidence and chars (Run); detection sees the page
+    at DET_PX_PER_POINT whatever its size."""
     engine = _engine()
     engine.text_det.limit_side_len = round(max(image.shape[:2]) * POINT * DET_PX_PER_POINT)
-    result = engine(image, use_cls=False, return_word_box=True, return_single_char_box=True)
+    return engine(image, use_cls=False, return_word_box=True, return_single_char_box=True)
+
+
+def _runs(result: Any) -> list[Run]:
+    """The recogniser's runs of text in a reading (_read)."""
     return list(
         zip(result.txts or (), result.scores or (), result.word_results or (), strict=False)
     )
 
 
-def _recognise(image: np.ndarray, edges: list[Edge]) -> tuple[list[Char], list[OcrText]]:
-    """The recogniser's chars, each with its own box (the run's box cut where the
-    recogniser placed the char), in PDF points, each run fitted between the page's rules
-    (_between_rules); and each run with its confidence."""
+def _quarter_turn(image: np.ndarray, result: Any) -> int:
+    """How a page must be turned to read it: 0 as it is, 1 a quarter counter-clockwise (its
+    text runs down the page), -1 a quarter clockwise (its text runs up).
+
+    Sideways: the detected boxes more than SIDEWAYS × taller than wide are longer in all
+    than those more than SIDEWAYS × wider than tall. Which way: the recogniser turns every
+    such box a quarter counter-clockwise to read it, and the direction classifier shipped
+    with the models (0 or 180 degrees) says whether most of those read upside down. Only a
+    sideways page loads the classifier and is read twice."""
+    boxes = result.boxes if result.boxes is not None else ()
+    tall, wide, upright = 0.0, 0.0, []
+    for box in boxes:
+        w = float(np.linalg.norm(box[1] - box[0]))
+        h = float(np.linalg.norm(box[3] - box[0]))
+        if h > SIDEWAYS * w:
+            tall += h
+            upright.append((h, box))
+        elif w > SIDEWAYS * h:
+            wide += w
+    if tall <= wide:
+        return 0
+    import cv2
+    from rapidocr.utils.process_img import get_rotate_crop_image
+
+    longest = sorted(upright, key=lambda hb: -hb[0])[:SIDEWAYS_SAMPLE]
+    crops = [
+        cv2.cvtColor(get_rotate_crop_image(image, np.float32(box)), cv2.COLOR_GRAY2BGR)
+        for _, box in longest
+    ]
+    labels = _engine()._load_cls_model()(crops).cls_res or []
+    upside_down = sum(1 for label, _ in labels if "180" in label)
+    return -1 if upside_down * 2 > len(labels) else 1
+
+
+def _recognise(
+    result: Any, image: np.ndarray, edges: list[Edge]
+) -> tuple[list[Char], list[OcrText]]:
+    """The recogniser's chars in a reading of the image (_read), each with its own box (the
+    run's box cut where the recogniser placed the char, fitted to the ink: _fitted), in PDF
+    points, each run fitted between the page's rules (_between_rules); and each run with
+    its confidence."""
     verticals = [e for e in edges if e["orientation"] == "v"]
     chars: list[Char] = []
     texts: list[OcrText] = []
-    for text, score, run in _runs(image):
+    for text, score, run in _runs(result):
         placed = [(ch, s, box) for ch, s, box in run if ch.strip()]
         if not placed:
             continue
