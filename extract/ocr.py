@@ -14,6 +14,7 @@ Settings were chosen by measurement on the seed's scanned rendering against its 
 from __future__ import annotations
 
 import math
+import re
 import unicodedata
 from dataclasses import dataclass, field
 from importlib.util import find_spec
@@ -50,7 +51,10 @@ MIN_ROW_HEIGHT = 1.2  # × the glyphs' height: a grid no taller is a title's str
 RULE_GAP = 0.5  # points: a run squeezed inside a rule keeps this far from it
 DET_PX_PER_POINT = 960 / 842  # detection input pixels per point: an A4 page's long side 960
 #   px, 9-point glyphs about 10 px, whatever the page's size (README, the settings table)
-SPACE = 0.35  # × a run's glyph height: a white gap in its ink this wide ends a word
+SPACE = 0.35  # × a run's glyph height: a white gap in its ink this wide ends a word beside
+#   a number (an amount, a code), one WIDE_SPACE wide wherever it is
+WIDE_SPACE = 1.0
+NUMBER = re.compile(r"^[-+(]?\d[\d,]*(?:\.\d+)?\)?%?$")  # an amount, a code, a count
 FULL_WIDTH_MARKS = frozenset("、，。：；！？（）【】《》“”‘’")  # CJK punctuation: a gap beside
 #   one is the blank part of its em, not a space
 SIDEWAYS = 1.5  # a text box this many times taller than wide runs up or down the page (the
@@ -350,8 +354,9 @@ def _recognise(
 
 def _fitted(run: list[Char], text: str, image: np.ndarray) -> list[Char]:
     """A run's chars cut into words where the recogniser read a space or the run's ink
-    leaves a white gap at least SPACE × its glyphs' height wide, each word's chars spread
-    over its ink, edge to edge.
+    leaves a white gap at least SPACE × its glyphs' height wide (between a digit and a
+    Chinese char, beside a number or WIDE_SPACE wide), each word's chars spread over its
+    ink, edge to edge, top to bottom.
 
     Detection joins a right-aligned amount and the label printed a column gap after it into
     one run (`2,030.89一、社会保障和就业支出`, 6 points apart on the seed's unruled
@@ -367,15 +372,16 @@ def _fitted(run: list[Char], text: str, image: np.ndarray) -> list[Char]:
     ]
     if band.size == 0:
         return run
-    ink = (band < DARK).any(axis=0)
-    wide = (bottom - top) * SPACE
-    gaps = []  # white gaps at least `wide`, as (start, end) columns of band
+    dark_px = band < DARK
+    ink = dark_px.any(axis=0)
+    height = bottom - top
+    gaps = []  # white gaps at least SPACE × height, as (start, end) columns of band
     start = None
     for i, dark in enumerate([*ink, True]):
         if not dark and start is None:
             start = i
         elif dark and start is not None:
-            if i - start >= wide:
+            if i - start >= SPACE * height:
                 gaps.append((start, i))
             start = None
     spaced = []  # per char of run: whether the text has a space before it
@@ -386,21 +392,41 @@ def _fitted(run: list[Char], text: str, image: np.ndarray) -> list[Char]:
         else:
             spaced.append(before)
             before = False
-    # words as (first char, bounds in band columns between which their ink lies)
-    words: list[tuple[int, int, int]] = []
-    first, lo = 0, 0
+    # where a word may end: before char i, at a white gap (start, end) or at a space
+    cuts: dict[int, tuple[int, int] | None] = {}
     for i in range(1, len(run)):
         a = ((run[i - 1].x0 + run[i - 1].x1) / 2 / POINT) - left
         b = ((run[i].x0 + run[i].x1) / 2 / POINT) - left
         gap = next((g for g in gaps if a < (g[0] + g[1]) / 2 < b), None)
         marks = run[i - 1].text in FULL_WIDTH_MARKS or run[i].text in FULL_WIDTH_MARKS
         if gap is not None and not marks:  # a mark's ink is a corner of its em: `一、社会…`
-            words.append((first, lo, gap[0]))
-            first, lo = i, gap[1]
+            cuts[i] = gap
         elif spaced[i]:
+            cuts[i] = None
+    # a gap narrower than WIDE_SPACE between a digit and a Chinese char ends a word only
+    # beside a number: prose sets digits off the Chinese around them as widely (`该项目
+    # 2024年财政拨款 150万元`, 0.8 of the glyphs' height on the scanned seed) as a column
+    # gap parts an amount from a label; header cells a column apart are as close
+    # (`本年收入 财政拨款`)
+    edges = [0, *cuts, len(run)]
+    tokens = ["".join(c.text for c in run[p:q]) for p, q in zip(edges, edges[1:], strict=False)]
+    for k, i in enumerate(edges[1:-1]):
+        gap = cuts[i]
+        if gap is None or gap[1] - gap[0] >= WIDE_SPACE * height:
+            continue
+        if _is_cjk(run[i - 1].text) == _is_cjk(run[i].text):
+            continue
+        if not (NUMBER.match(tokens[k]) or NUMBER.match(tokens[k + 1])):
+            del cuts[i]
+    # words as (first char, bounds in band columns between which their ink lies)
+    words: list[tuple[int, int, int]] = []
+    first, lo = 0, 0
+    for i, gap in cuts.items():
+        if gap is None:
             cut = round((run[i - 1].x1 / POINT + run[i].x0 / POINT) / 2) - left
-            words.append((first, lo, cut))
-            first, lo = i, cut
+            gap = (cut, cut)
+        words.append((first, lo, gap[0]))
+        first, lo = i, gap[1]
     words.append((first, lo, len(ink)))
     out: list[Char] = []
     for k, (first, lo, hi) in enumerate(words):
@@ -408,18 +434,33 @@ def _fitted(run: list[Char], text: str, image: np.ndarray) -> list[Char]:
         word = run[first:last]
         dark = np.flatnonzero(ink[lo:hi])
         x0, x1 = word[0].x0, word[-1].x1
+        y0, y1 = None, None
         if len(dark):
             x0, x1 = (left + lo + dark[0]) * POINT, (left + lo + dark[-1] + 1) * POINT
+            # and from its ink's top to its bottom: the recogniser's boxes are no taller for
+            # a larger font (a narrative heading after a table, 12 against 9 points, came
+            # out as tall as the rows and was read as one)
+            rows = np.flatnonzero(dark_px[:, lo:hi].any(axis=1))
+            y0, y1 = (int(top) + rows[0]) * POINT, (int(top) + rows[-1] + 1) * POINT
         # each char gets the share of the word its recognised box had, edge to edge
         span = (word[-1].x1 - word[0].x0) or 1.0
-        cuts = [
-            word[0].x0,
-            *((p.x1 + c.x0) / 2 for p, c in zip(word, word[1:], strict=False)),
-            word[-1].x1,
-        ]
-        cuts = [x0 + (c - word[0].x0) / span * (x1 - x0) for c in cuts]
-        out.extend(Char(c.text, cuts[j], c.top, cuts[j + 1], c.bottom) for j, c in enumerate(word))
+        inner = [(p.x1 + c.x0) / 2 for p, c in zip(word, word[1:], strict=False)]
+        xs = [x0 + (x - word[0].x0) / span * (x1 - x0) for x in (word[0].x0, *inner, word[-1].x1)]
+        out.extend(
+            Char(
+                c.text,
+                xs[j],
+                c.top if y0 is None else y0,
+                xs[j + 1],
+                c.bottom if y1 is None else y1,
+            )
+            for j, c in enumerate(word)
+        )
     return out
+
+
+def _is_cjk(ch: str) -> bool:
+    return "\u3400" <= ch <= "\u9fff" or "\uf900" <= ch <= "\ufaff"
 
 
 def _between_rules(run: list[Char], verticals: list[Edge]) -> list[Char]:
