@@ -147,48 +147,12 @@ def test_scanned_seed_against_gold():
     assert sum(missing.values()) <= 1 and sum(extra.values()) <= 1, (missing, extra)
 
 
-def _unruled_scan(source: Path, pages: list[int], out: Path) -> Path:
-    """The pages of the scanned seed with every ruling line inside their tables painted
-    over with the paper's grey: an image-only PDF (200 dpi) of the unruled seed. (The
-    unruled seed itself, seed_stream.pdf, cannot be rendered here: its CJK font is not
-    embedded and pdfium has none to substitute, so its Chinese would be blank.) The tables'
-    boxes are the seed's page map's; only runs of ink longer than any glyph (42 px high,
-    120 px wide at 200 dpi; the 9-point glyphs are 25 px) are painted."""
-    import json
-
-    import cv2
-    import pypdfium2 as pdfium
-    from PIL import Image
-
-    scale = 200 / 72
-    boxes: dict[int, list[list[float]]] = {}
-    meta = json.loads((source.parent / "seed_pages.json").read_text(encoding="utf-8"))
-    for table in meta["tables"].values():
-        for part in table["parts"]:
-            boxes.setdefault(part["page"], []).append(part["bbox"])
-    pdf = pdfium.PdfDocument(source)
-    images = []
-    for number in pages:
-        image = pdf[number - 1].render(scale=scale, grayscale=True).to_numpy().copy()
-        ink = (image < 225).astype(np.uint8) * 255  # the rules' anti-aliased fringe too
-        rect = cv2.getStructuringElement
-        across = cv2.dilate(ink, rect(cv2.MORPH_RECT, (1, 3)))  # the 0.3° skew's steps
-        rules = cv2.morphologyEx(across, cv2.MORPH_OPEN, rect(cv2.MORPH_RECT, (120, 1)))
-        down = cv2.dilate(ink, rect(cv2.MORPH_RECT, (3, 1)))
-        rules |= cv2.morphologyEx(down, cv2.MORPH_OPEN, rect(cv2.MORPH_RECT, (1, 42)))
-        rules = cv2.dilate(rules, np.ones((5, 5), np.uint8))
-        inside = np.zeros(rules.shape, bool)
-        for x0, top, x1, bottom in boxes.get(number, []):
-            y0, y1 = max(0, int(top * scale) - 12), int(bottom * scale) + 12
-            inside[y0:y1, max(0, int(x0 * scale) - 12) : int(x1 * scale) + 12] = True
-        image[(rules > 0) & inside] = int(np.median(image))
-        images.append(Image.fromarray(image))
-    images[0].save(out, save_all=True, append_images=images[1:], resolution=200)
-    return out
-
-
 def _read_unruled_scan(pages: list[int], folder: Path) -> list[dict]:
-    return process_document(_unruled_scan(SCANNED, pages, folder / "unruled.pdf")).facts
+    """The pages of the scanned seed with their tables' rules painted over (the unruled
+    seed itself cannot be rendered here: bench/ocr.py, unruled_scan), read."""
+    from bench.ocr import unruled_scan
+
+    return process_document(unruled_scan(SCANNED, pages, folder / "unruled.pdf")).facts
 
 
 def test_unruled_scan_is_read_through_column_inference(tmp_path):
