@@ -22,7 +22,7 @@ from budgetpdf.pipeline.document import process_document
 from pypdf import PdfReader, PdfWriter
 
 from tests.conftest import SEED, SHARED, need
-from tests.gold import compare
+from tests.gold import compare, fact_keys, gold_keys
 
 SCANNED = SEED / "seed_scanned.pdf"
 GOLD = SEED / "gold_facts.csv"
@@ -145,6 +145,33 @@ def test_scanned_seed_against_gold():
     assert result.document["status"] == "ok", result.document["error"]
     missing, extra = compare(result.facts, GOLD)
     assert sum(missing.values()) <= 1 and sum(extra.values()) <= 1, (missing, extra)
+
+
+def _read_unruled_scan(pages: list[int], folder: Path) -> list[dict]:
+    """The pages of the scanned seed with their tables' rules painted over (the unruled
+    seed itself cannot be rendered here: bench/ocr.py, unruled_scan), read."""
+    from bench.ocr import unruled_scan
+
+    return process_document(unruled_scan(SCANNED, pages, folder / "unruled.pdf")).facts
+
+
+def test_unruled_scan_is_read_through_column_inference(tmp_path):
+    """An unruled scan (the scanned seed's 收入支出决算总表, p.6, two-sided, and
+    一般公共预算财政拨款支出决算表, p.10, its rules painted over) goes through the text
+    path's column inference and gives every gold fact of its pages, strictly, and no other
+    (`2,030.89` and the label `一、社会保障和就业支出` a column gap after it were once one
+    run of text and one cell)."""
+    need(SCANNED)
+    pages = [6, 10]
+    facts = _in_own_process(_read_unruled_scan, pages, tmp_path)
+    gold = {k: n for k, n in gold_keys(GOLD).items() if k[-1] in pages}
+    found = fact_keys(facts, {k[0] for k in gold})
+    ours = {k[:-1] + (pages[k[-1] - 1],): n for k, n in found.items()}  # page in the seed
+    assert sum(gold.values()) == 55
+    assert ours == gold
+    values = {(f["item_code"] or f["item_name"], f["column_name"]): f["value"] for f in facts}
+    assert values["2240402", "项目支出"] == Decimal("715.11")
+    assert values["一般公共预算财政拨款收入", "决算数"] == Decimal("2030.89")
 
 
 UNDECODABLE = SHARED / "cases" / "67fe8550_font_without_tounicode.pdf"

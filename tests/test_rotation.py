@@ -17,9 +17,11 @@ from budgetpdf.pipeline.document import process_document
 from pypdf import PdfReader, PdfWriter, Transformation
 from pypdf.generic import NameObject, NumberObject
 
-from tests.conftest import SHARED, need
+from tests.conftest import SEED, SHARED, need
+from tests.gold import fact_keys, gold_keys
 
 CASE = SHARED / "cases" / "d8d35da5_rotate_90_page.pdf"
+SCANNED = SEED / "seed_scanned.pdf"
 
 # The case README's values: (item_code or 合计, column) -> value, 33 facts in all
 EXPECTED = {
@@ -98,3 +100,46 @@ def test_pdfplumber_backend_reads_sideways_too(tmp_path, monkeypatch, upright_fa
     need(CASE)
     monkeypatch.setenv("BUDGETPDF_BACKEND", "pdfplumber")
     assert _facts(_variant(tmp_path, False, 0)) == upright_facts
+
+
+def _sideways_scans(number: int, folder: Path) -> dict[str, list[dict]]:
+    """Page `number` of the scanned seed as image-only pages turned a quarter each way (its
+    text running up, or down, a page without /Rotate), each read by process_document in a
+    fresh process (OpenCV and the OCR models never load into the test process): the facts,
+    per turn."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
+        return pool.submit(_read_turned, number, folder).result()
+
+
+def _read_turned(number: int, folder: Path) -> dict[str, list[dict]]:
+    import numpy as np
+    import pypdfium2 as pdfium
+    from PIL import Image
+
+    page = pdfium.PdfDocument(SCANNED)[number - 1]
+    image = page.render(scale=200 / 72, grayscale=True).to_numpy()
+    out = {}
+    for name, quarter in (("text running up", 1), ("text running down", -1)):
+        path = folder / f"turned_{quarter}.pdf"
+        Image.fromarray(np.ascontiguousarray(np.rot90(image, quarter))).save(path, resolution=200)
+        result = process_document(path)
+        assert result.document["status"] == "ok", (name, result.document["error"])
+        out[name] = result.facts
+    return out
+
+
+def test_sideways_scan_is_read_upright(tmp_path):
+    """A scanned table drawn a quarter turned on the page, no /Rotate to say so (the
+    scanned seed's 财政拨款"三公"经费支出决算表, p.14): its text boxes stand taller than
+    wide, the direction classifier says which way is up, and the page turned upright gives
+    the gold's 8 facts of the page, strictly, as the upright scan does (test_ocr)."""
+    need(SCANNED)
+    gold = {k[:-1]: n for k, n in gold_keys(SEED / "gold_facts.csv").items() if k[-1] == 14}
+    assert sum(gold.values()) == 8
+    for name, facts in _sideways_scans(14, tmp_path).items():
+        found = {k[:-1]: n for k, n in fact_keys(facts, {"three_public"}).items()}
+        assert found == gold, name
+        assert {f["text_source"] for f in facts} == {"ocr"}
