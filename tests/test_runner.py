@@ -17,6 +17,7 @@ import pyarrow.parquet as pq
 import pytest
 from budgetpdf import __version__, code_digest, pipeline_version
 from budgetpdf.normalize.numbers import parse_amount
+from budgetpdf.pipeline.cli import main
 from budgetpdf.pipeline.runner import MAX_ATTEMPTS, Limits, run
 from conftest import REAL, ROOT, SHARED, need
 
@@ -187,7 +188,7 @@ def test_a_run_that_left_failures_exits_1(tmp_path):
     out = tmp_path / "out"
     # MAX_ATTEMPTS runs retry it, the next one does not: every run still says it failed
     runs = MAX_ATTEMPTS + 1
-    codes = [_cli("run", str(bad), "--out", str(out)).returncode for _ in range(runs)]
+    codes = [main(["run", str(bad), "--out", str(out)]) for _ in range(runs)]
     assert codes == [1] * runs
 
 
