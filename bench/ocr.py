@@ -295,8 +295,7 @@ def report(pdf: Path, res: dict, command: str) -> str:
     def mean(key: str) -> float:
         return sum(r[key] for r in rows) / n
 
-    import onnxruntime
-    import rapidocr
+    from importlib.metadata import version
 
     peak = max(r["peak_rss_mb"] for r in rows)
     facts = sum(r["facts"] for r in rows)
@@ -305,8 +304,8 @@ def report(pdf: Path, res: dict, command: str) -> str:
         "",
         f"- date: {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC; "
         f"{platform.machine()}, nproc {os.cpu_count()}",
-        f"- rapidocr {getattr(rapidocr, '__version__', '?')}, "
-        f"onnxruntime {onnxruntime.__version__}; one worker process, one thread",
+        f"- rapidocr {version('rapidocr')}, onnxruntime {version('onnxruntime')}; "
+        "one worker process, one thread",
         f"- document: `{pdf.name}`, pages {', '.join(str(r['page']) for r in rows)}",
         f"- command: `{command}`",
         "",
