@@ -72,9 +72,11 @@ def worker(pdf: str, pages: list[int]) -> None:
     import cv2
     from budgetpdf.extract import ocr
     from budgetpdf.pipeline.document import process_document
+    from budgetpdf.schemas.knowledge import load_knowledge
     from pypdf import PdfReader, PdfWriter
 
     cv2.setNumThreads(1)
+    knowledge = load_knowledge()
     start = _cpu()
     engine = ocr._engine()
     engine._load_det_model()
@@ -97,7 +99,7 @@ def worker(pdf: str, pages: list[int]) -> None:
             for key in spent:
                 spent[key] = 0.0
             before, wall = _cpu(), time.perf_counter()
-            result = process_document(one)
+            result = process_document(one, knowledge)
             rows.append(
                 {
                     "page": number,
@@ -173,7 +175,9 @@ def accuracy_worker(mode: str, pdf: str, pages: list[int]) -> None:
     from collections import Counter
 
     from budgetpdf.pipeline.document import process_document
+    from budgetpdf.schemas.knowledge import load_knowledge
 
+    knowledge = load_knowledge()
     sys.path.insert(0, str(ROOT))
     from tests.gold import fact_keys, gold_keys
 
@@ -191,7 +195,7 @@ def accuracy_worker(mode: str, pdf: str, pages: list[int]) -> None:
         rows = []
         for label, path, seed_page in runs:
             before = _cpu()
-            result = process_document(path)
+            result = process_document(path, knowledge)
             cpu = _cpu() - before
             gold = Counter({k: n for k, n in gold_all.items() if k[-1] in set(seed_page.values())})
             ours: Counter = Counter()

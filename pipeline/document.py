@@ -25,7 +25,7 @@ from budgetpdf.normalize.metadata import read_metadata
 from budgetpdf.normalize.numbers import parse_amount, to_yuan
 from budgetpdf.normalize.segment import UNNAMED, TableSegment, find_unit
 from budgetpdf.normalize.stitch import DocumentReader, demote_fallbacks
-from budgetpdf.schemas.knowledge import OTHER, Context, Knowledge, load_knowledge
+from budgetpdf.schemas.knowledge import OTHER, Context, Knowledge
 
 SNIFF_LIMIT = 16 * 2**20  # bytes of a file that is no PDF read to say what it is
 
@@ -242,13 +242,12 @@ def _not_a_pdf(path: Path) -> str | None:
 
 def process_document(
     path: Path,
-    knowledge: Knowledge | None = None,
+    knowledge: Knowledge,
     pages: Collection[int] | None = None,
     reader: DocumentReader | None = None,
 ) -> DocumentResult:
     """Every contract row for one file, read by `knowledge` (load_knowledge(), loaded once
-    by the caller; None loads the package's schemas/ for this one call, which raises
-    KnowledgeError for a broken file). Never raises for a bad input: the documents row
+    by the caller). Never raises for a bad input: the documents row
     says what went wrong. pages: read only these 1-based pages (`--pages`, to investigate):
     the document is then `partial`, its error says which pages were read, and its
     pipeline_version carries them, so that a run over all pages redoes it. reader: the
@@ -257,8 +256,6 @@ def process_document(
     started = time.perf_counter()
     if reader is not None:
         knowledge = reader.knowledge
-    elif knowledge is None:
-        knowledge = load_knowledge()
     sha, size = file_identity(path)
     doc = document_row(path, sha, size)
     result = DocumentResult(doc)

@@ -15,7 +15,8 @@ import hashlib
 import os
 import pickle
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -57,35 +58,49 @@ def knowledge():
 
 
 @pytest.fixture(scope="session")
-def read_once(tmp_path_factory, worker_id: str, knowledge) -> Callable:
+def shared_tmp(tmp_path_factory, worker_id: str) -> Path:
+    """This test run's folder that every xdist worker sees (each worker's own temporary
+    folders are below it)."""
+    base = tmp_path_factory.getbasetemp()
+    return base.parent if worker_id != "master" else base
+
+
+@contextmanager
+def first_of_the_run(shared_tmp: Path, key: str) -> Iterator[Path | None]:
+    """Under the run-wide lock `key`: yields None when another worker made `key` already,
+    else the path to make it at (a folder or file name in shared_tmp), marked made on exit."""
+    with (shared_tmp / f"{key}.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+        made = shared_tmp / f"{key}.made"
+        if made.exists():
+            yield None
+            return
+        yield shared_tmp / key
+        made.touch()
+
+
+@pytest.fixture(scope="session")
+def read_once(shared_tmp, knowledge) -> Callable:
     """read_once(path): process_document(path) through the default backend, computed once per
-    test run for all xdist workers. The first worker to ask reads the PDF under a lock and
-    pickles the result into the run's shared temporary folder; the others load it."""
+    test run for all xdist workers. The first worker to ask reads the PDF and pickles the
+    result into the run's shared temporary folder; the others load it."""
     from budgetpdf.pipeline.document import process_document
 
-    base = tmp_path_factory.getbasetemp()
-    shared = (base.parent if worker_id != "master" else base) / "read_once"
-    shared.mkdir(exist_ok=True)
     memo: dict[Path, object] = {}
 
     def read(path: Path):
         if path in memo:
             return memo[path]
         key = hashlib.sha256(path.name.encode() + b"\0" + path.read_bytes()).hexdigest()[:24]
-        with (shared / f"{key}.lock").open("w") as lock:
-            fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
-            done = shared / f"{key}.pickle"
-            if done.exists():
-                memo[path] = pickle.loads(done.read_bytes())
-            else:
+        with first_of_the_run(shared_tmp, f"read_{key}") as target:
+            if target is not None:
                 saved = os.environ.pop("BUDGETPDF_BACKEND", None)
                 try:
-                    memo[path] = process_document(path, knowledge)
+                    target.write_bytes(pickle.dumps(process_document(path, knowledge)))
                 finally:
                     if saved is not None:
                         os.environ["BUDGETPDF_BACKEND"] = saved
-                done.with_suffix(".tmp").write_bytes(pickle.dumps(memo[path]))
-                done.with_suffix(".tmp").replace(done)
+        memo[path] = pickle.loads((shared_tmp / f"read_{key}").read_bytes())
         return memo[path]
 
     return read
@@ -137,21 +152,25 @@ def page_range(path: Path, first: int, last: int, folder: Path) -> Path:
 
 
 @pytest.fixture(scope="session")
-def sample_inputs(tmp_path_factory) -> list[Path]:
+def sample_inputs(shared_tmp) -> list[Path]:
     """Three distinct copies of the sample: enough documents for kill, rerun and parallel
-    tests, in about a second each."""
-    return sample_copies(tmp_path_factory.mktemp("inputs"), 3)
+    tests, in about a second each; one set for the whole test run."""
+    with first_of_the_run(shared_tmp, "sample_inputs") as target:
+        if target is not None:
+            sample_copies(target, 3)
+    return sorted((shared_tmp / "sample_inputs").glob("sample_*.pdf"))
 
 
 @pytest.fixture(scope="session")
-def sample_run(sample_inputs, knowledge, tmp_path_factory) -> Path:
-    """The output folder of one serial run over `sample_inputs`. Read it; a test that writes
-    to an output folder copies it first (`fresh_copy`)."""
+def sample_run(sample_inputs, knowledge, shared_tmp) -> Path:
+    """The output folder of one serial run over `sample_inputs`, made once per test run.
+    Read it; a test that writes to an output folder copies it first (`fresh_copy`)."""
     from budgetpdf.pipeline.runner import run
 
-    out = tmp_path_factory.mktemp("sample_run")
-    run(sample_inputs, out, knowledge)
-    return out
+    with first_of_the_run(shared_tmp, "sample_run") as target:
+        if target is not None:
+            run(sample_inputs, target, knowledge)
+    return shared_tmp / "sample_run"
 
 
 def fresh_copy(out: Path, to: Path) -> Path:

@@ -77,7 +77,7 @@ def _page(parent: int, contents: int, box: bytes = b"[0 0 595 842]") -> bytes:
     )
 
 
-def many_pages(count: int = 10_000) -> bytes:
+def many_pages(count: int = 3_000) -> bytes:
     """count pages sharing one small content stream (about 100 bytes a page)."""
     objects = {1: b"<</Type/Catalog/Pages 2 0 R>>", 3: _FONT, 4: _stream(_TEXT)}
     kids = b" ".join(b"%d 0 R" % (5 + i) for i in range(count))
@@ -308,7 +308,7 @@ def make_cases(folder: Path, sources: list[Path], n: int, seed: int = 0) -> list
     add("self_reference", self_reference())
     add("deep_nesting", deep_nesting())
     add("huge_mediabox", huge_mediabox(base))
-    add("pages_10000", many_pages())
+    add("pages_3000", many_pages())
     add("bomb", decompression_bomb())
     kinds = sorted(MUTATIONS)
     data_of: dict[Path, bytes] = {}

@@ -46,8 +46,8 @@ def test_kill_nine_then_rerun_holds_each_document_once(sample_inputs, sample_run
     assert (out / "facts.csv").read_bytes() == (sample_run / "facts.csv").read_bytes()
 
 
-def test_parallel_run_equals_serial(sample_inputs, sample_run, tmp_path):
-    assert _cli(sample_inputs, tmp_path, "--jobs", "2").wait() == 0
+def test_parallel_run_equals_serial(sample_inputs, sample_run, tmp_path, knowledge):
+    run(sample_inputs, tmp_path, knowledge, jobs=2)
     for name in ("documents", "facts", "checks"):
         drop = ["seconds"] if name == "documents" else []
         serial = pq.read_table(sample_run / f"{name}.parquet").drop_columns(drop)

@@ -19,6 +19,7 @@ from budgetpdf.extract import ocr
 from budgetpdf.extract.layout import Char
 from budgetpdf.extract.page import PageLayout
 from budgetpdf.pipeline.document import process_document
+from budgetpdf.schemas.knowledge import Knowledge
 from pypdf import PdfReader, PdfWriter
 
 from tests.conftest import SEED, SHARED, need
@@ -45,10 +46,10 @@ def _in_own_process(fn: Callable, *args: Any) -> Any:
 
 
 @pytest.fixture(scope="module")
-def three_public_page(tmp_path_factory):
+def three_public_page(tmp_path_factory, knowledge):
     """p.14 of the scanned seed (财政拨款"三公"经费支出决算表), alone, read once."""
     page = _page_of(need(SCANNED), 14, tmp_path_factory.mktemp("scan"))
-    return _in_own_process(process_document, page)
+    return _in_own_process(process_document, page, knowledge)
 
 
 def test_scanned_three_public_table_is_read_exactly(three_public_page):
@@ -78,9 +79,9 @@ def test_ocr_facts_say_where_their_text_came_from(three_public_page):
     assert all(0.5 < f["ocr_confidence"] <= 1 for f in facts)
 
 
-def test_no_ocr_leaves_a_scan_unread_and_says_so(tmp_path, monkeypatch):
+def test_no_ocr_leaves_a_scan_unread_and_says_so(tmp_path, monkeypatch, knowledge):
     monkeypatch.setenv("BUDGETPDF_OCR", "0")
-    doc = process_document(_page_of(need(SCANNED), 14, tmp_path)).document
+    doc = process_document(_page_of(need(SCANNED), 14, tmp_path), knowledge).document
     assert doc["status"] == "skipped"
     assert "OCR is turned off" in doc["error"]
 
@@ -138,24 +139,25 @@ def test_rules_become_edges_in_points():
 
 
 @pytest.mark.slow
-def test_scanned_seed_against_gold():
+def test_scanned_seed_against_gold(knowledge):
     """Every gold fact of the scanned seed, strictly (table, section, code, name, column,
     value, page), and nothing else in the gold's tables."""
-    result = _in_own_process(process_document, need(SCANNED))
+    result = _in_own_process(process_document, need(SCANNED), knowledge)
     assert result.document["status"] == "ok", result.document["error"]
     missing, extra = compare(result.facts, GOLD)
     assert sum(missing.values()) <= 1 and sum(extra.values()) <= 1, (missing, extra)
 
 
-def _read_unruled_scan(pages: list[int], folder: Path) -> list[dict]:
+def _read_unruled_scan(pages: list[int], folder: Path, knowledge: Knowledge) -> list[dict]:
     """The pages of the scanned seed with their tables' rules painted over (the unruled
     seed itself cannot be rendered here: bench/ocr.py, unruled_scan), read."""
     from bench.ocr import unruled_scan
 
-    return process_document(unruled_scan(SCANNED, pages, folder / "unruled.pdf")).facts
+    return process_document(unruled_scan(SCANNED, pages, folder / "unruled.pdf"), knowledge).facts
 
 
-def test_unruled_scan_is_read_through_column_inference(tmp_path):
+@pytest.mark.slow  # 6 CPU-s of OCR: python bench/ocr.py --unruled measures all 12 pages
+def test_unruled_scan_is_read_through_column_inference(tmp_path, knowledge):
     """An unruled scan (the scanned seed's 收入支出决算总表, p.6, two-sided, and
     一般公共预算财政拨款支出决算表, p.10, its rules painted over) goes through the text
     path's column inference and gives every gold fact of its pages, strictly, and no other
@@ -163,7 +165,7 @@ def test_unruled_scan_is_read_through_column_inference(tmp_path):
     run of text and one cell)."""
     need(SCANNED)
     pages = [6, 10]
-    facts = _in_own_process(_read_unruled_scan, pages, tmp_path)
+    facts = _in_own_process(_read_unruled_scan, pages, tmp_path, knowledge)
     gold = {k: n for k, n in gold_keys(GOLD).items() if k[-1] in pages}
     found = fact_keys(facts, {k[0] for k in gold})
     ours = {k[:-1] + (pages[k[-1] - 1],): n for k, n in found.items()}  # page in the seed

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 from budgetpdf.pipeline.document import process_document
+from budgetpdf.schemas.knowledge import Knowledge
 from pypdf import PdfReader, PdfWriter, Transformation
 from pypdf.generic import NameObject, NumberObject
 
@@ -38,8 +39,8 @@ EXPECTED = {
 }
 
 
-def _facts(path: Path) -> dict[tuple[str, str], Decimal]:
-    result = process_document(path)
+def _facts(path: Path, knowledge: Knowledge) -> dict[tuple[str, str], Decimal]:
+    result = process_document(path, knowledge)
     assert result.document["status"] == "ok", result.document["error"]
     facts = [f for f in result.facts if f["table_id"] == "budget_gpb_expenditure"]
     assert len(facts) == 33
@@ -52,8 +53,8 @@ def _check(found: dict[tuple[str, str], Decimal]) -> None:
 
 
 @pytest.fixture(scope="module")
-def upright_facts():
-    return _facts(need(CASE))
+def upright_facts(knowledge):
+    return _facts(need(CASE), knowledge)
 
 
 def test_rotate_90_page_gives_every_column(upright_facts):
@@ -89,20 +90,20 @@ def _variant(tmp_path: Path, content_half_turn: bool, rotate: int) -> Path:
     ],
 )
 def test_sideways_renderings_give_the_same_facts(
-    tmp_path, upright_facts, content_half_turn, rotate, how_it_shows
+    tmp_path, upright_facts, content_half_turn, rotate, how_it_shows, knowledge
 ):
     need(CASE)
-    found = _facts(_variant(tmp_path, content_half_turn, rotate))
+    found = _facts(_variant(tmp_path, content_half_turn, rotate), knowledge)
     assert found == upright_facts, how_it_shows
 
 
-def test_pdfplumber_backend_reads_sideways_too(tmp_path, monkeypatch, upright_facts):
+def test_pdfplumber_backend_reads_sideways_too(tmp_path, monkeypatch, upright_facts, knowledge):
     need(CASE)
     monkeypatch.setenv("BUDGETPDF_BACKEND", "pdfplumber")
-    assert _facts(_variant(tmp_path, False, 0)) == upright_facts
+    assert _facts(_variant(tmp_path, False, 0), knowledge) == upright_facts
 
 
-def _sideways_scans(number: int, folder: Path) -> dict[str, list[dict]]:
+def _sideways_scans(number: int, folder: Path, knowledge: Knowledge) -> dict[str, list[dict]]:
     """Page `number` of the scanned seed as image-only pages turned a quarter each way (its
     text running up, or down, a page without /Rotate), each read by process_document in a
     fresh process (OpenCV and the OCR models never load into the test process): the facts,
@@ -111,10 +112,10 @@ def _sideways_scans(number: int, folder: Path) -> dict[str, list[dict]]:
     from concurrent.futures import ProcessPoolExecutor
 
     with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
-        return pool.submit(_read_turned, number, folder).result()
+        return pool.submit(_read_turned, number, folder, knowledge).result()
 
 
-def _read_turned(number: int, folder: Path) -> dict[str, list[dict]]:
+def _read_turned(number: int, folder: Path, knowledge: Knowledge) -> dict[str, list[dict]]:
     import numpy as np
     import pypdfium2 as pdfium
     from PIL import Image
@@ -125,13 +126,14 @@ def _read_turned(number: int, folder: Path) -> dict[str, list[dict]]:
     for name, quarter in (("text running up", 1), ("text running down", -1)):
         path = folder / f"turned_{quarter}.pdf"
         Image.fromarray(np.ascontiguousarray(np.rot90(image, quarter))).save(path, resolution=200)
-        result = process_document(path)
+        result = process_document(path, knowledge)
         assert result.document["status"] == "ok", (name, result.document["error"])
         out[name] = result.facts
     return out
 
 
-def test_sideways_scan_is_read_upright(tmp_path):
+@pytest.mark.slow  # 7 CPU-s of OCR: python bench/ocr.py --sideways measures every page
+def test_sideways_scan_is_read_upright(tmp_path, knowledge):
     """A scanned table drawn a quarter turned on the page, no /Rotate to say so (the
     scanned seed's 财政拨款"三公"经费支出决算表, p.14): its text boxes stand taller than
     wide, the direction classifier says which way is up, and the page turned upright gives
@@ -139,7 +141,7 @@ def test_sideways_scan_is_read_upright(tmp_path):
     need(SCANNED)
     gold = {k[:-1]: n for k, n in gold_keys(SEED / "gold_facts.csv").items() if k[-1] == 14}
     assert sum(gold.values()) == 8
-    for name, facts in _sideways_scans(14, tmp_path).items():
+    for name, facts in _sideways_scans(14, tmp_path, knowledge).items():
         found = {k[:-1]: n for k, n in fact_keys(facts, {"three_public"}).items()}
         assert found == gold, name
         assert {f["text_source"] for f in facts} == {"ocr"}

@@ -342,6 +342,14 @@ def test_limits_have_defaults_and_units_in_help():
 # ---------------------------------------------------------------- operator errors
 
 
+def _in_process(capsys, *args: str) -> subprocess.CompletedProcess:
+    """The command run in this process, whose stages are imported already: its exit code and
+    what it printed, as _cli returns them."""
+    code = main(list(args))
+    printed = capsys.readouterr()
+    return subprocess.CompletedProcess(list(args), code, printed.out, printed.err)
+
+
 def _one_line(proc: subprocess.CompletedProcess) -> str:
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1, proc.stderr
@@ -349,10 +357,10 @@ def _one_line(proc: subprocess.CompletedProcess) -> str:
     return lines[0]
 
 
-def test_out_that_is_a_file_is_one_line_and_exit_2(tmp_path):
+def test_out_that_is_a_file_is_one_line_and_exit_2(tmp_path, capsys):
     target = tmp_path / "out"
     target.write_text("x")
-    proc = _cli("run", str(SAMPLE), "--out", str(target))
+    proc = _in_process(capsys, "run", str(SAMPLE), "--out", str(target))
     assert proc.returncode == 2
     assert "is a file" in _one_line(proc)
 
@@ -434,12 +442,12 @@ def test_library_warnings_go_to_the_log(tmp_path):
     assert "Execute called on non-indirect object" in (out / "library.log").read_text()
 
 
-def test_a_second_run_on_the_same_output_is_refused(tmp_path):
+def test_a_second_run_on_the_same_output_is_refused(tmp_path, capsys):
     from budgetpdf.contract.files import exclusive
 
     out = tmp_path / "out"
     out.mkdir()
-    with exclusive(out):
-        proc = _cli("run", str(SAMPLE), "--out", str(out))
+    with exclusive(out):  # flock: a second open of the lock file is refused, in any process
+        proc = _in_process(capsys, "run", str(SAMPLE), "--out", str(out))
     assert proc.returncode == 2 and "another run is writing" in _one_line(proc)
-    assert _cli("run", str(SAMPLE), "--out", str(out)).returncode == 0
+    assert _in_process(capsys, "run", str(SAMPLE), "--out", str(out)).returncode == 0
