@@ -253,13 +253,18 @@ def skew(ink: np.ndarray) -> float:
             continue
         slopes.append(np.polyfit(xs, ys, 1)[0])
         weights.append(w)
+    angle = _median_angle(slopes, weights)
+    return angle if abs(angle) <= SKEW_MAX else 0.0
+
+
+def _median_angle(slopes: list[float], weights: list[float]) -> float:
+    """The angle in degrees of the weighted median slope (dy/dx); 0 for no slopes."""
     if not slopes:
         return 0.0
     order = np.argsort(slopes)
     cumulative = np.cumsum(np.asarray(weights)[order])
     median = slopes[order[np.searchsorted(cumulative, cumulative[-1] / 2)]]
-    angle = math.degrees(math.atan(median))
-    return angle if abs(angle) <= SKEW_MAX else 0.0
+    return math.degrees(math.atan(median))
 
 
 def text_skew(result: Any) -> float:
@@ -278,12 +283,7 @@ def text_skew(result: Any) -> float:
         if dx >= SKEW_RULE_MIN * result.img.shape[1]:
             slopes.append(dy / dx)
             weights.append(dx)
-    if not slopes:
-        return 0.0
-    order = np.argsort(slopes)
-    cumulative = np.cumsum(np.asarray(weights)[order])
-    median = slopes[order[np.searchsorted(cumulative, cumulative[-1] / 2)]]
-    angle = math.degrees(math.atan(median))
+    angle = _median_angle(slopes, weights)
     return angle if SKEW_MIN <= abs(angle) <= SKEW_MAX else 0.0
 
 

@@ -127,10 +127,7 @@ def _with_placeholder(pattern: str, placeholder: str, stand_in: str) -> str:
     else ValueError (for validators)."""
     if placeholder not in pattern:
         raise ValueError(f"pattern {pattern!r} names the code as {placeholder}")
-    try:
-        regex.compile(pattern.replace(placeholder, stand_in))
-    except regex.error as exc:
-        raise ValueError(f"bad pattern {pattern!r}: {exc}") from exc
+    compiles(pattern.replace(placeholder, stand_in))
     return pattern
 
 
