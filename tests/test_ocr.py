@@ -180,10 +180,10 @@ UNDECODABLE = SHARED / "cases" / "67fe8550_font_without_tounicode.pdf"
 
 
 @pytest.mark.slow
-def test_undecodable_text_layer_is_read_by_ocr():
+def test_undecodable_text_layer_is_read_by_ocr(knowledge):
     """Case 67fe8550: a real 2019 budget whose only font has no usable ToUnicode map; read
     from its images, it gives the 163 facts of the same document with a working font."""
-    result = _in_own_process(process_document, need(UNDECODABLE))
+    result = _in_own_process(process_document, need(UNDECODABLE), knowledge)
     assert result.document["status"] == "ok", result.document["error"]
     assert len(result.facts) == 163
     summary = {
