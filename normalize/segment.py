@@ -147,7 +147,7 @@ def _joined(
     ):
         return title
     joined = match_title(TextLine((*upper.words, *lower.words)), knowledge)
-    if joined is None or joined.spec is OTHER or (not qualifier and joined.spec is title.spec):
+    if joined is None or joined.spec == OTHER or (not qualifier and joined.spec == title.spec):
         return title
     return joined
 
@@ -194,7 +194,7 @@ def listed_tables(page: PageLayout, titles: list[Title], context: Context) -> di
     """Canonical tables a table-of-contents page names (id → title as printed): a page whose
     first three lines hold a 目录 heading (context.toc_heading), or that names five tables or
     more. titles: page_titles(page, knowledge)."""
-    titles = [t for t in titles if t.spec is not OTHER]
+    titles = [t for t in titles if t.spec != OTHER]
     heading = any(context.toc_heading.match(squash(ln.text)) for ln in page.lines[:3])
     toc = len(titles) >= TOC_TITLES or heading
     return {t.spec.id: t.text for t in titles} if toc else {}
@@ -232,7 +232,7 @@ def segment_page(page: PageLayout, titles: list[Title]) -> list[tuple[Title | No
     ruled grid gets a Fragment with grid=None, to be read from text positions.
     titles: page_titles(page), matched once per page.
     """
-    titles = [t for t in titles if t.spec is not OTHER or _grid_below(page, t)]
+    titles = [t for t in titles if t.spec != OTHER or _grid_below(page, t)]
     bounds = [t.line.top for t in titles] + [page.height]
     out: list[tuple[Title | None, Fragment]] = []
     first_top = bounds[0]

@@ -117,7 +117,7 @@ class DocumentReader:
             seg is not None
             and bool(seg.fragments)
             and seg.fragments[-1].page == page.number - 1
-            and seg.spec is title.spec
+            and seg.spec == title.spec
             and squash(seg.title_raw) == squash(title.text)
             and seg.unit_name == unit_name
         )

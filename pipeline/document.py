@@ -343,7 +343,7 @@ def _fill(
         grids = [f.grid for f in seg.fragments if f.grid is not None]
         frame = build_frame(seg.spec, grids, knowledge, meta.fiscal_year, meta.doc_kind)
         on_toc = set(frame.pages) <= reader.toc_pages
-        if not frame.records and (seg.spec is OTHER or on_toc):
+        if not frame.records and (seg.spec == OTHER or on_toc):
             continue  # a ruled table of contents is not the table it lists
         unit = None if seg.spec.unit == "none" else (seg.unit or unit_default)
         frames.append((seg, frame))
@@ -359,7 +359,7 @@ def _fill(
         doc_kind=meta.doc_kind,
         scope=meta.scope,
         unit_default=unit_default,
-        tables_found=sum(1 for seg, _ in frames if seg.spec is not OTHER),
+        tables_found=sum(1 for seg, _ in frames if seg.spec != OTHER),
         facts=len(result.facts),
     )
     if unit_taken:
@@ -400,7 +400,7 @@ def _unmapped_columns(frames: list[tuple[TableSegment, TableFrame]]) -> list[str
         {
             m.name
             for seg, frame in frames
-            if seg.spec is not OTHER
+            if seg.spec != OTHER
             for m in frame.amount_columns
             if m.concepts.unmapped
         }

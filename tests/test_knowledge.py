@@ -250,3 +250,15 @@ def test_a_pickled_knowledge_leaves_its_memo_behind(knowledge, sample):
     copy = pickle.loads(pickle.dumps(knowledge))
     assert copy.derived == {} and copy.tables == knowledge.tables
     assert process_document(SAMPLE, copy).facts == sample.facts
+
+
+def test_a_pickled_knowledge_still_knows_the_table_of_no_known_kind(knowledge):
+    """Knowledge crosses to Dask and pool workers pickled: its title variants' OTHER is then a
+    copy, which every stage must still take for OTHER (it compares by value, not identity)."""
+    import pickle
+
+    from budgetpdf.schemas.knowledge import OTHER
+
+    copy = pickle.loads(pickle.dumps(knowledge))
+    others = [v.spec for v in copy.titles if v.spec.id == OTHER.id]
+    assert others and all(s == OTHER and s is not OTHER for s in others)

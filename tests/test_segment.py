@@ -35,6 +35,6 @@ def test_curly_quotes_are_the_straight_ones(knowledge):
 
 
 def test_an_unknown_table_title_is_other_and_prose_is_none(knowledge):
-    assert match_title(line("政府采购预算明细统计表", top=80), knowledge).spec is OTHER
+    assert match_title(line("政府采购预算明细统计表", top=80), knowledge).spec == OTHER
     assert match_title(line("本部门2024年度收入决算表中的数据说明如下", top=80), knowledge) is None
     assert match_title(line("单位：万元", top=80), knowledge) is None

@@ -139,7 +139,7 @@ def read_document(
     for page in pages:
         titles = page_titles(page, knowledge)
         if not listed_tables(page, titles, knowledge.context):
-            tables.update(t.spec.id for t in titles if t.spec is not OTHER)
+            tables.update(t.spec.id for t in titles if t.spec != OTHER)
     return tables, printed_amounts(pages)
 
 
