@@ -160,9 +160,9 @@ def _concepts(fact):
 
 
 @pytest.mark.corpus
-def test_measure_of_the_year_before_and_of_the_change(results):
-    # 三公 table printing 上年 | 当年 | 增减变化情况 over the same items (表13, 2026 budget)
-    r = results(REAL / XIAN_AUDIT)
+def test_measure_of_the_year_before_and_of_the_change(corpus):
+    # 三公 table printing 上年 | 当年 | 增减变化情况 over the same items (表13, 2026 budget, p.35)
+    r = corpus(XIAN_AUDIT, 35)
     f = _one(r, "budget_three_public", "合计", "上年预算数/会议费")
     assert (f["value"], _concepts(f)) == (
         Decimal("20000.00"),
