@@ -12,8 +12,9 @@ class Limits:
     enforced by the supervising process, which kills and replaces the worker; and the pages
     read (1-based; None: all), a restriction to investigate some pages (`--pages`)."""
 
-    # 15 minutes: a 50-page scan read by OCR takes ~4.5 min on one core of the 2-core machine
-    # (seed_scanned.pdf, 5.4 CPU-s a page); text documents take seconds
+    # 15 minutes: a 50-page scan read by OCR takes about 3 min on one core of the 2-core
+    # machine (seed_scanned.pdf, 179 CPU-s: 2.8 a table page, more where narrative is dense);
+    # text documents take seconds
     seconds: int = 900
     memory_mb: int = 2048
     pages: frozenset[int] | None = None
