@@ -41,6 +41,7 @@ from budgetpdf.normalize.numbers import parse_amount
 from budgetpdf.normalize.quantities import (
     PERCENT,
     heading_unit,
+    is_direction,
     is_indicator,
     is_unit_column,
     row_unit,
@@ -535,7 +536,7 @@ class _RowReader:
             heading = "" if _names_rows(heading, k.headers) or code_heading else heading
             if value is None:
                 # `三级指标 | ≥ | 85`: the direction (≥, 定性) between them names nothing
-                if not k.quantities.direction.fullmatch(squash(text)):
+                if not is_direction(text, k.quantities):
                     label = text or label
             elif c not in amount_cols and label and (heading or not is_code(text, k.code_format)):
                 name = item_name(label)
@@ -611,13 +612,11 @@ class _RowReader:
         that only points a target's direction names nothing: on a 绩效目标表 page that does
         not repeat its header (`控烟公益广告宣传成本 | ≤ | 450`) the name is the nearest label
         left of it."""
-        direction = self.knowledge.quantities.direction
+        q = self.knowledge.quantities
 
         def names(cols: Sequence[int]) -> list[str]:
             return [
-                t
-                for c in cols
-                if (t := _covering_text(grid, row, c)) and not direction.fullmatch(squash(t))
+                t for c in cols if (t := _covering_text(grid, row, c)) and not is_direction(t, q)
             ]
 
         chosen = self._label_cols(grid, group)

@@ -79,6 +79,12 @@ def is_indicator(path: Sequence[str], q: Quantities) -> bool:
     return any(q.indicator.search(squash(t)) for t in path)
 
 
+def is_direction(text: str, q: Quantities) -> bool:
+    """A cell that only points a target's direction (`≥`, `不低于`, `定性`): it names no
+    figure (`控烟公益广告宣传成本 | ≤ | 450 | 万元`)."""
+    return q.direction.fullmatch(squash(text)) is not None
+
+
 def is_unit_column(heading: str, q: Quantities) -> bool:
     """A heading over each row's unit (`绩效度量单位`, `计量单位`)."""
     return bool(q.unit_column.search(squash(heading)))

@@ -11,9 +11,9 @@ from functools import cache
 from pathlib import Path
 
 import pytest
-from budgetpdf.contract.text import squash
 from budgetpdf.extract.reader import open_pages
 from budgetpdf.normalize.frame import Record, build_frame
+from budgetpdf.normalize.quantities import is_direction
 from budgetpdf.normalize.stitch import DocumentReader, demote_fallbacks
 from budgetpdf.pipeline.document import process_document
 
@@ -180,9 +180,9 @@ def test_a_continued_target_table_keeps_its_names_and_units(corpus):
     "cell", ["≥", "≤", "＝", "=", "＞", "大于等于", "不低于", "定性", "正向指标"]
 )
 def test_a_target_direction_names_nothing(cell, knowledge):
-    assert knowledge.quantities.direction.fullmatch(squash(cell))
+    assert is_direction(cell, knowledge.quantities)
 
 
 @pytest.mark.parametrize("cell", ["培训人员合格率", "≥95%", "等于或大于全市平均水平的项目数"])
 def test_a_name_is_no_direction(cell, knowledge):
-    assert not knowledge.quantities.direction.fullmatch(squash(cell))
+    assert not is_direction(cell, knowledge.quantities)

@@ -42,7 +42,7 @@ from budgetpdf.extract.layout import TextLine, Word
 from budgetpdf.extract.page import PageLayout
 from budgetpdf.extract.reader import open_pages
 from budgetpdf.normalize.metadata import candidate_kind
-from budgetpdf.normalize.quantities import is_indicator
+from budgetpdf.normalize.quantities import is_direction, is_indicator
 from budgetpdf.normalize.segment import listed_tables, page_titles
 from budgetpdf.schemas.knowledge import OTHER, Knowledge, load_knowledge
 
@@ -286,7 +286,6 @@ def meaning_measures(
             add(doc_id, "publisher_right", comparable(d["publisher"]) == comparable(v["publisher"]))
             add(doc_id, "fiscal_year_right", str(d["fiscal_year"]) == v["fiscal_year"])
     ids_of: dict[tuple, set[str]] = defaultdict(set)
-    direction = knowledge.quantities.direction
     for f in facts:
         add(f["doc_id"], "facts")
         money = f["amount_yuan"] is not None
@@ -295,7 +294,7 @@ def meaning_measures(
         # a row named by a target's direction (`≥`) instead of its indicator; a row with no
         # label and no code (a 三公 table of one row prints none)
         name = squash(f["item_name"] or "")
-        add(f["doc_id"], "facts_named_by_direction", direction.fullmatch(name) is not None)
+        add(f["doc_id"], "facts_named_by_direction", is_direction(name, knowledge.quantities))
         add(f["doc_id"], "facts_without_label", not name and not f["item_code"])
         # an indicator value that prints no unit (实际完成值 37500) is not money: its unit is
         # null by design; any other fact without unit is money whose unit was not read
