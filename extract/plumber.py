@@ -23,6 +23,9 @@ from budgetpdf.extract.page import (
     ruled_boxes,
     ruled_grids,
 )
+from pdfminer.pdfdocument import PDFDocument
+from pdfminer.pdfparser import PDFSyntaxError
+from pdfminer.pdftypes import PDFObjRef
 from pdfplumber.utils import curve_to_edges, line_to_edge, rect_to_edges
 
 
@@ -100,10 +103,41 @@ def read_page(page: pdfplumber.page.Page) -> PageLayout:
     return page_layout(number, width, height, chars, ruled_grids(number, tables, chars))
 
 
+def open_pdf(path: Path) -> pdfplumber.PDF:
+    """pdfplumber's PDF, whose objects that are bare references looping back to themselves
+    raise PDFSyntaxError when looked up, instead of hanging.
+
+    pdfminer resolves a reference to a reference until it reaches something else
+    (pdftypes.resolve1), so a file whose object 2 is `7 0 R` and 7 is `2 0 R` kept a worker
+    busy until its time limit (15 minutes by default): the self_reference fault of
+    tests/faults.py. pdfium refuses to open such a file, which is why it reaches pdfminer."""
+    pdf = pdfplumber.open(path)
+    _refuse_reference_loops(pdf.doc)
+    return pdf
+
+
+def _refuse_reference_loops(doc: PDFDocument) -> None:
+    """Wrap doc.getobj (PDFObjRef.resolve looks it up on the document on every call) to
+    follow a chain of bare references itself, raising PDFSyntaxError on a loop."""
+    getobj = doc.getobj
+
+    def resolved(objid: int) -> object:
+        seen = {objid}
+        obj = getobj(objid)
+        while isinstance(obj, PDFObjRef):
+            if obj.objid in seen:
+                raise PDFSyntaxError(f"object {objid} is a loop of references to itself")
+            seen.add(obj.objid)
+            obj = getobj(obj.objid)
+        return obj
+
+    doc.getobj = resolved  # type: ignore[method-assign]
+
+
 def read_pages(path: Path, pages: Container[int] | None = None) -> Iterator[PageLayout]:
     """Pages one at a time (only the 1-based numbers in pages, when given), releasing each
-    page's parsed objects once read."""
-    with pdfplumber.open(path) as pdf:
+    page's parsed objects once read. Raises what pdfminer raises on a damaged file."""
+    with open_pdf(path) as pdf:
         for page in pdf.pages:
             if pages is not None and page.page_number not in pages:
                 continue

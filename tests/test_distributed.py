@@ -14,10 +14,16 @@ import pytest
 from budgetpdf.pipeline.runner import run
 
 pytestmark = pytest.mark.slow
-pytest.importorskip("distributed")
-psutil = pytest.importorskip("psutil")
 
-from budgetpdf.pipeline.distributed import run_distributed  # noqa: E402
+
+@pytest.fixture(scope="module")
+def run_distributed():
+    """budgetpdf's Dask runner, imported only when these tests run: importing Dask while
+    collecting cost every default test run 0.7 s per worker."""
+    pytest.importorskip("distributed")
+    from budgetpdf.pipeline.distributed import run_distributed
+
+    return run_distributed
 
 
 # Three distinct copies of the bundled sample and their local run, shared with the other
@@ -40,6 +46,7 @@ def _assert_same_outputs(got: Path, want: Path) -> None:
 
 
 def _leftover_processes() -> list:
+    psutil = pytest.importorskip("psutil")
     deadline = time.monotonic() + 10
     while True:
         left = [
@@ -52,14 +59,16 @@ def _leftover_processes() -> list:
         time.sleep(0.2)
 
 
-def test_local_cluster_equals_local_run(inputs, local_run, tmp_path, knowledge):
+def test_local_cluster_equals_local_run(inputs, local_run, tmp_path, knowledge, run_distributed):
     summary = run_distributed(inputs, tmp_path, knowledge, workers=2)
     assert (summary.processed, summary.skipped_unchanged) == (len(inputs), 0)
     _assert_same_outputs(tmp_path, local_run)
     assert not _leftover_processes()
 
 
-def test_existing_scheduler_skips_done_and_redoes_forced(inputs, local_run, tmp_path, knowledge):
+def test_existing_scheduler_skips_done_and_redoes_forced(
+    inputs, local_run, tmp_path, knowledge, run_distributed
+):
     import dask
     from dask.distributed import LocalCluster
 

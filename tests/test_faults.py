@@ -95,6 +95,8 @@ def test_broken_pdfs_never_stop_a_run(sample_inputs, sample_run, tmp_path, capsy
     by_kind = {c.kind: docs[_doc_id(c)] for c in cases}
     assert "memory limit of 250 MB" in by_kind["bomb"]["error"]
     assert by_kind["encrypted_password"]["error"].startswith("encrypted PDF")
+    # a loop of references is refused at once, not left to the time limit
+    assert "a loop of references to itself" in by_kind["self_reference"]["error"]
     # what a scraper saves as .pdf says what it is (fetch/sniff.py judges it)
     assert by_kind["html"]["error"] == "HTML page «404», not a PDF"
     assert by_kind["zip"]["error"].startswith("a ZIP archive, not a PDF")

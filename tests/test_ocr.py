@@ -7,7 +7,7 @@ against its 261 gold facts is `slow`."""
 from __future__ import annotations
 
 import multiprocessing
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from decimal import Decimal
 from pathlib import Path
@@ -37,19 +37,21 @@ def _page_of(path: Path, number: int, folder: Path) -> Path:
     return out
 
 
-def _in_own_process(fn: Callable, *args: Any) -> Any:
-    """fn(*args) in a fresh process, as a worker runs it: OpenCV and the OCR models (some
-    hundred MB) never load into the test process, whose forked runner workers other tests
-    hold to a 200 MB limit."""
+@pytest.fixture(scope="module")
+def own_process() -> Iterator[Callable[..., Any]]:
+    """own_process(fn, *args): fn(*args) in one fresh process for the module, as a worker
+    runs it: OpenCV and the OCR models (some hundred MB) never load into the test process,
+    whose forked runner workers other tests hold to a 200 MB limit. One process for all: a
+    fresh interpreter importing them costs a CPU-second."""
     with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
-        return pool.submit(fn, *args).result()
+        yield lambda fn, *args: pool.submit(fn, *args).result()
 
 
 @pytest.fixture(scope="module")
-def three_public_page(tmp_path_factory, knowledge):
+def three_public_page(tmp_path_factory, knowledge, own_process):
     """p.14 of the scanned seed (财政拨款"三公"经费支出决算表), alone, read once."""
     page = _page_of(need(SCANNED), 14, tmp_path_factory.mktemp("scan"))
-    return _in_own_process(process_document, page, knowledge)
+    return own_process(process_document, page, knowledge)
 
 
 def test_scanned_three_public_table_is_read_exactly(three_public_page):
@@ -128,21 +130,21 @@ def _rules_of_drawn_page() -> tuple[list[int], list[int]]:
     return horizontal, vertical
 
 
-def test_skew_is_measured_from_the_rules():
-    assert _in_own_process(_skew_of_drawn_page, 0.3) == pytest.approx(0.3, abs=0.03)
+def test_skew_is_measured_from_the_rules(own_process):
+    assert own_process(_skew_of_drawn_page, 0.3) == pytest.approx(0.3, abs=0.03)
 
 
-def test_rules_become_edges_in_points():
-    horizontal, vertical = _in_own_process(_rules_of_drawn_page)
+def test_rules_become_edges_in_points(own_process):
+    horizontal, vertical = own_process(_rules_of_drawn_page)
     assert horizontal == [144, 180, 216, 252]  # 400, 500, 600, 700 px at 72/200
     assert vertical == [72, 216, 360, 504]
 
 
 @pytest.mark.slow
-def test_scanned_seed_against_gold(knowledge):
+def test_scanned_seed_against_gold(knowledge, own_process):
     """Every gold fact of the scanned seed, strictly (table, section, code, name, column,
     value, page), and nothing else in the gold's tables."""
-    result = _in_own_process(process_document, need(SCANNED), knowledge)
+    result = own_process(process_document, need(SCANNED), knowledge)
     assert result.document["status"] == "ok", result.document["error"]
     missing, extra = compare(result.facts, GOLD)
     assert sum(missing.values()) <= 1 and sum(extra.values()) <= 1, (missing, extra)
@@ -157,7 +159,7 @@ def _read_unruled_scan(pages: list[int], folder: Path, knowledge: Knowledge) -> 
 
 
 @pytest.mark.slow  # 6 CPU-s of OCR: python bench/ocr.py --unruled measures all 12 pages
-def test_unruled_scan_is_read_through_column_inference(tmp_path, knowledge):
+def test_unruled_scan_is_read_through_column_inference(tmp_path, knowledge, own_process):
     """An unruled scan (the scanned seed's 收入支出决算总表, p.6, two-sided, and
     一般公共预算财政拨款支出决算表, p.10, its rules painted over) goes through the text
     path's column inference and gives every gold fact of its pages, strictly, and no other
@@ -165,7 +167,7 @@ def test_unruled_scan_is_read_through_column_inference(tmp_path, knowledge):
     run of text and one cell)."""
     need(SCANNED)
     pages = [6, 10]
-    facts = _in_own_process(_read_unruled_scan, pages, tmp_path, knowledge)
+    facts = own_process(_read_unruled_scan, pages, tmp_path, knowledge)
     gold = {k: n for k, n in gold_keys(GOLD).items() if k[-1] in pages}
     found = fact_keys(facts, {k[0] for k in gold})
     ours = {k[:-1] + (pages[k[-1] - 1],): n for k, n in found.items()}  # page in the seed
@@ -180,10 +182,10 @@ UNDECODABLE = SHARED / "cases" / "67fe8550_font_without_tounicode.pdf"
 
 
 @pytest.mark.slow
-def test_undecodable_text_layer_is_read_by_ocr(knowledge):
+def test_undecodable_text_layer_is_read_by_ocr(knowledge, own_process):
     """Case 67fe8550: a real 2019 budget whose only font has no usable ToUnicode map; read
     from its images, it gives the 163 facts of the same document with a working font."""
-    result = _in_own_process(process_document, need(UNDECODABLE), knowledge)
+    result = own_process(process_document, need(UNDECODABLE), knowledge)
     assert result.document["status"] == "ok", result.document["error"]
     assert len(result.facts) == 163
     summary = {

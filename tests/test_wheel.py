@@ -3,8 +3,8 @@ the bundled sample from a folder that is not the checkout.
 
 The fresh venv sees the test venv's third-party packages through a .pth line (a .pth line
 only adds a path: the test venv's own .pth files, among them the editable finder that maps
-`budgetpdf` to this checkout, are not run), so nothing is downloaded but the build backend;
-the wheel is installed with --no-deps and `budgetpdf` must come from it.
+`budgetpdf` to this checkout, are not run), so nothing is downloaded; the wheel is installed
+with --no-deps and `budgetpdf` must come from it.
 """
 
 from __future__ import annotations
@@ -42,11 +42,13 @@ NOT_SOURCE = shutil.ignore_patterns(
 
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory) -> Path:
-    """The wheel `pip wheel` builds from a clean copy of the checkout."""
+    """The wheel `pip wheel` builds from a clean copy of the checkout, with the setuptools of
+    this environment (the test extra requires what build-system.requires does)."""
     source = tmp_path_factory.mktemp("source") / "budgetpdf"
     shutil.copytree(ROOT, source, ignore=NOT_SOURCE)
     folder = tmp_path_factory.mktemp("wheel")
-    _sh(sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", source, "-w", folder, cwd=folder)
+    pip = (sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "--no-build-isolation")
+    _sh(*pip, source, "-w", folder, cwd=folder)
     (built,) = folder.glob("budgetpdf-*.whl")
     return built
 
