@@ -39,11 +39,11 @@ def _page_of(path: Path, number: int, folder: Path) -> Path:
 
 @pytest.fixture(scope="module")
 def own_process() -> Iterator[Callable[..., Any]]:
-    """own_process(fn, *args): fn(*args) in one fresh process for the module, as a worker
-    runs it: OpenCV and the OCR models (some hundred MB) never load into the test process,
-    whose forked runner workers other tests hold to a 200 MB limit. One process for all: a
-    fresh interpreter importing them costs a CPU-second."""
-    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
+    """own_process(fn, *args): fn(*args) in one process forked for the module, as the runner
+    forks its workers: OpenCV and the OCR models (some hundred MB) never load into the test
+    process, whose forked runner workers other tests hold to a 200 MB limit. Forked, not
+    spawned, and one for all: a fresh interpreter importing budgetpdf costs a CPU-second."""
+    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork")) as pool:
         yield lambda fn, *args: pool.submit(fn, *args).result()
 
 
