@@ -33,7 +33,6 @@ from budgetpdf.extract.page import (
     ruled_boxes,
     ruled_grids,
 )
-from budgetpdf.extract.plumber import open_pdf
 from budgetpdf.extract.plumber import plumber_chars as pdf_chars
 from pdfminer.fontmetrics import FONT_METRICS
 
@@ -408,7 +407,7 @@ class PlumberPages:
 
     def page(self, number: int) -> pdfplumber.page.Page:
         if self._pdf is None:
-            self._pdf = open_pdf(self.path)
+            self._pdf = pdfplumber.open(self.path)
         return self._pdf.pages[number - 1]
 
     def close(self) -> None:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Container, Iterable, Iterator
+import functools
+import logging
+from collections.abc import Callable, Container, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -25,9 +27,11 @@ from budgetpdf.extract.page import (
 )
 from pdfminer.layout import LTChar, LTContainer, LTItem
 from pdfminer.pdfdocument import PDFDocument
-from pdfminer.pdfparser import PDFSyntaxError
+from pdfminer.pdfexceptions import PDFObjectNotFound
 from pdfminer.pdftypes import PDFObjRef
 from pdfplumber.utils import curve_to_edges, line_to_edge, rect_to_edges
+
+log = logging.getLogger(__name__)
 
 
 def plumber_chars(page: pdfplumber.page.Page) -> list[TurnedChar]:
@@ -122,41 +126,46 @@ def read_page(page: pdfplumber.page.Page) -> PageLayout:
     return page_layout(number, width, height, chars, ruled_grids(number, tables, chars))
 
 
-def open_pdf(path: Path) -> pdfplumber.PDF:
-    """pdfplumber's PDF, whose objects that are bare references looping back to themselves
-    raise PDFSyntaxError when looked up, instead of hanging.
+def _loops_read_as_null(getobj: Callable[[PDFDocument, int], object]) -> Callable:
+    """PDFDocument.getobj that raises PDFObjectNotFound for an object that is a bare reference
+    starting a loop of bare references (object 2 is `7 0 R`, 7 is `2 0 R`), and logs it.
 
     pdfminer resolves a reference to a reference until it reaches something else
-    (pdftypes.resolve1), so a file whose object 2 is `7 0 R` and 7 is `2 0 R` kept a worker
-    busy until its time limit (15 minutes by default): the self_reference fault of
-    tests/faults.py. pdfium refuses to open such a file, which is why it reaches pdfminer."""
-    pdf = pdfplumber.open(path)
-    _refuse_reference_loops(pdf.doc)
-    return pdf
+    (pdftypes.resolve1), so such a file kept a worker busy until its time limit (15 minutes
+    by default): the self_reference fault of tests/faults.py, whose loop pdfium refuses to
+    open and so hands to pdfminer. A reference that leads nowhere is null in PDF, and pdfminer
+    already reads a missing object so (PDFObjRef.resolve's default; the page scan of a
+    document without a usable page tree skips it): a loop leads nowhere either. Anything
+    else comes back as pdfminer returns it, references included."""
 
-
-def _refuse_reference_loops(doc: PDFDocument) -> None:
-    """Wrap doc.getobj (PDFObjRef.resolve looks it up on the document on every call) to
-    follow a chain of bare references itself, raising PDFSyntaxError on a loop."""
-    getobj = doc.getobj
-
-    def resolved(objid: int) -> object:
+    @functools.wraps(getobj)
+    def guarded(doc: PDFDocument, objid: int) -> object:
+        obj = getobj(doc, objid)
         seen = {objid}
-        obj = getobj(objid)
-        while isinstance(obj, PDFObjRef):
-            if obj.objid in seen:
-                raise PDFSyntaxError(f"object {objid} is a loop of references to itself")
-            seen.add(obj.objid)
-            obj = getobj(obj.objid)
+        ref = obj
+        while isinstance(ref, PDFObjRef):
+            if ref.objid in seen:
+                log.warning("object %d is a loop of references: read as null", objid)
+                raise PDFObjectNotFound(objid)
+            seen.add(ref.objid)
+            try:
+                ref = getobj(doc, ref.objid)
+            except PDFObjectNotFound:
+                break  # a chain to a missing object: pdfminer's own null
         return obj
 
-    doc.getobj = resolved  # type: ignore[method-assign]
+    return guarded
+
+
+# On the class, not on a document: pdfplumber builds the PDFDocument, whose constructor
+# already resolves the trailer's /Root, /Info and /Encrypt.
+PDFDocument.getobj = _loops_read_as_null(PDFDocument.getobj)  # type: ignore[method-assign]
 
 
 def read_pages(path: Path, pages: Container[int] | None = None) -> Iterator[PageLayout]:
     """Pages one at a time (only the 1-based numbers in pages, when given), releasing each
     page's parsed objects once read. Raises what pdfminer raises on a damaged file."""
-    with open_pdf(path) as pdf:
+    with pdfplumber.open(path) as pdf:
         for page in pdf.pages:
             if pages is not None and page.page_number not in pages:
                 continue

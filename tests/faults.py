@@ -115,6 +115,12 @@ def self_reference() -> bytes:
     return raw_pdf(objects)
 
 
+def root_loop() -> bytes:
+    """A trailer whose /Root is a loop of bare references (1 is `8 0 R`, 8 is `1 0 R`):
+    pdfminer meets it while still building its document."""
+    return raw_pdf({1: b"8 0 R", 8: b"1 0 R", 2: b"<</Type/Pages/Kids[]/Count 0>>"})
+
+
 def deep_nesting(depth: int = 200_000) -> bytes:
     """A page whose content stream and resources nest arrays and dictionaries depth deep."""
     objects = {
@@ -306,6 +312,7 @@ def make_cases(folder: Path, sources: list[Path], n: int, seed: int = 0) -> list
     for variant in range(3):
         add(f"page_tree_loop{variant}", page_tree_loop(variant))
     add("self_reference", self_reference())
+    add("root_loop", root_loop())
     add("deep_nesting", deep_nesting())
     add("huge_mediabox", huge_mediabox(base))
     add("pages_3000", many_pages())
