@@ -7,10 +7,13 @@ from collections import Counter
 from itertools import islice
 
 import budgetpdf.pipeline.document as pipeline
+import pdfplumber
 import pypdfium2
 import pytest
 from budgetpdf.extract import pdfium, plumber, reader
+from budgetpdf.extract.layout import Char
 from conftest import REAL, SEED, need, page_range
+from faults import _FONT, _stream, raw_pdf
 from gold import KEY
 
 SLOW = pytest.mark.slow
@@ -113,3 +116,37 @@ def test_unmeasurable_font_falls_back_to_pdfminer():
     assert fallback_pages == 1
     assert [c.text for c in ours.chars] == [c.text for c in theirs]
     assert "天" in "".join(c.text for c in ours.chars)
+
+
+@pytest.mark.parametrize("rotate", [0, 90, 180, 270])
+@pytest.mark.parametrize("box", [b"[0 0 612 792]", b"[100 200 712 992]", b"[-50 -80 562 712]"])
+def test_chars_are_pdfplumbers_on_any_page_box(tmp_path, box, rotate):
+    # plumber_chars reads pdfminer's objects itself: its boxes must stay page.chars' on a page
+    # box away from the origin, turned, and for text drawn inside a form XObject
+    text = b"BT /F1 12 Tf 150 400 Td (Hello 123) Tj ET q 1 0 0 1 50 50 cm /X1 Do Q"
+    form = _stream(
+        b"BT /F1 9 Tf 120 260 Td (in form 9.5) Tj ET",
+        b"/Type/XObject/Subtype/Form/BBox[0 0 1000 1000]/Resources<</Font<</F1 3 0 R>>>>",
+    )
+    resources = b"/Resources<</Font<</F1 3 0 R>>/XObject<</X1 7 0 R>>>>"
+    objects = {
+        1: b"<</Type/Catalog/Pages 2 0 R>>",
+        2: b"<</Type/Pages/Kids[5 0 R]/Count 1>>",
+        3: _FONT,
+        4: _stream(text),
+        5: b"<</Type/Page/Parent 2 0 R/MediaBox%s/Rotate %d/Contents 4 0 R%s>>"
+        % (box, rotate, resources),
+        7: form,
+    }
+    pdf = tmp_path / "x.pdf"
+    pdf.write_bytes(raw_pdf(objects))
+    with pdfplumber.open(pdf) as doc:
+        page = doc.pages[0]
+        ours = [c for c, _ in plumber.plumber_chars(page)]
+        theirs = []
+        for c in page.chars:
+            if c["text"].strip():
+                up = plumber._lift(c["matrix"], c["y0"], c["y1"])
+                theirs.append(Char(c["text"], c["x0"], c["top"] - up, c["x1"], c["bottom"] - up))
+    assert len(ours) == len("Hello123") + len("inform9.5")
+    assert ours == theirs
